@@ -40,12 +40,28 @@ export const MESSAGE_TYPES = Message.options.map((o) => o.shape.type.value) as [
   ...MessageType[],
 ];
 
-/** The two probe streams the ingestion worker consumes. */
-export type IngestMessage = MessageOf<'pingResult'> | MessageOf<'pingCalibration'>;
-export const INGEST_TYPES = ['pingResult', 'pingCalibration'] as const satisfies readonly MessageType[];
+/**
+ * What the hub puts on the ingestion queue: the two probe streams (pingResult, pingCalibration) and the agents'
+ * device observations (deviceJoin/Leave/Update), which the anomaly features need in the same per-device order.
+ */
+export const INGEST_TYPES = [
+  'pingResult',
+  'pingCalibration',
+  'deviceJoin',
+  'deviceLeave',
+  'deviceUpdate',
+] as const satisfies readonly MessageType[];
+export type IngestType = (typeof INGEST_TYPES)[number];
+export type IngestMessage = MessageOf<IngestType>;
 
+const INGEST_TYPE_SET: ReadonlySet<string> = new Set(INGEST_TYPES);
 export function isIngestMessage(m: Message): m is IngestMessage {
-  return m.type === 'pingResult' || m.type === 'pingCalibration';
+  return INGEST_TYPE_SET.has(m.type);
+}
+
+/** The device a message is about; for probes without `deviceId` it is the measuring agent itself. */
+export function subjectOf(m: IngestMessage): string {
+  return m.data.deviceId ?? m.agentId;
 }
 
 /** One function per message type; a new type without a handler fails to compile. */

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { envelope } from '../envelope.js';
-import { DeviceId, Metres, NonNegative, Percent, Rssi, ShortText, Unit } from '../primitives.js';
+import {
+  DeviceId,
+  Metres,
+  NonNegative,
+  NonNegativeInt,
+  Percent,
+  Rssi,
+  ShortText,
+  StringList,
+  Unit,
+} from '../primitives.js';
 
 /**
  * A location estimate. `x`, `y`, `confidence` are the spec's; the rest are extensions the positioning models fill:
@@ -29,6 +39,22 @@ export const Performance = z.strictObject({
   bandwidth: NonNegative.optional(),
 });
 
+/**
+ * Extension: what the agent observed of the device since its previous update — the inputs of the scanning and
+ * new-service features of the anomaly models. Counters are per interval, not cumulative.
+ */
+export const Activity = z.strictObject({
+  portScans: NonNegativeInt.optional(),
+  connectionAttempts: NonNegativeInt.optional(),
+  /** Bytes transferred in the interval. */
+  dataVolume: NonNegative.optional(),
+  /** Services the device currently advertises (mDNS/SSDP names). */
+  services: StringList.optional(),
+  /** Seconds covered by the counters. */
+  intervalSeconds: NonNegative.optional(),
+});
+export type Activity = z.infer<typeof Activity>;
+
 export const DeviceUpdate = envelope(
   'deviceUpdate',
   z
@@ -37,9 +63,17 @@ export const DeviceUpdate = envelope(
       rssi: Rssi.optional(),
       location: Location.optional(),
       performance: Performance.optional(),
+      activity: Activity.optional(),
     })
-    .refine((d) => d.rssi !== undefined || d.location !== undefined || d.performance !== undefined, {
-      message: 'a deviceUpdate must carry at least one of rssi, location, performance',
-    }),
+    .refine(
+      (d) =>
+        d.rssi !== undefined ||
+        d.location !== undefined ||
+        d.performance !== undefined ||
+        d.activity !== undefined,
+      {
+        message: 'a deviceUpdate must carry at least one of rssi, location, performance, activity',
+      },
+    ),
 );
 export type DeviceUpdate = z.infer<typeof DeviceUpdate>;
