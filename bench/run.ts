@@ -1,7 +1,7 @@
 // `npm run bench [-- [--quick] [--write] [name ...]]`: runs the benchmarks (all, or the named ones), prints their
 // tables, and with --write replaces docs/benchmarks.md with this run's results and the machine they ran on.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { BenchModule, BenchResult } from './types.js';
@@ -43,22 +43,48 @@ for (const name of names) {
 }
 
 if (write) {
+  // Sections of benchmarks not run this time are kept, so one benchmark can be refreshed on its own.
+  const target = resolve(import.meta.dirname, '../docs/benchmarks.md');
+  const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  const sections = new Map<string, string>();
+  for (const chunk of previous.split(/^(?=## )/m).slice(1)) {
+    const name = /^## (\S+)/.exec(chunk)?.[1];
+    if (name) sections.set(name, chunk.trimEnd());
+  }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const machine = `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  for (const { name, results: rs, seconds } of results) {
+    sections.set(
+      name,
+      [
+        `## ${name}`,
+        '',
+        `Run ${new Date().toISOString()} on ${machine}; ${seconds.toFixed(0)} s. Command: \`npm run bench -- --write${quick ? ' --quick' : ''} ${name}\``,
+        '',
+        ...rs.flatMap((r) => [
+          `### ${r.title}`,
+          '',
+          r.table,
+          '',
+          ...(r.notes ?? []).map((n) => `- ${n}`),
+          '',
+        ]),
+      ]
+        .join('\n')
+        .trimEnd(),
+    );
+  }
   const header = [
     '# Benchmarks',
     '',
-    `Latest run: ${new Date().toISOString()} on ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB,`,
-    `Node ${process.version}. Command: \`npm run bench -- --write${quick ? ' --quick' : ''}${selected.length ? ` ${selected.join(' ')}` : ''}\``,
+    'Every table measures its baseline in the same run; ratios compare the two. Each section names the command and',
+    'machine that produced it. Regenerate on a quiet machine: other load changes absolute figures by up to ~50%.',
     '',
-    'Every table measures its baseline in the same run; ratios compare the two. Regenerate with the command above',
-    'on a quiet machine (other load changes absolute figures by up to ~50%).',
-    '',
+  ].join('\n');
+  const ordered = [
+    ...NAMES.filter((n) => sections.has(n)),
+    ...[...sections.keys()].filter((n) => !NAMES.includes(n as never)),
   ];
-  const body = results.flatMap(({ name, results: rs, seconds }) => [
-    `## ${name} (${seconds.toFixed(0)} s)`,
-    '',
-    ...rs.flatMap((r) => [`### ${r.title}`, '', r.table, '', ...(r.notes ?? []).map((n) => `- ${n}`), '']),
-  ]);
-  writeFileSync(resolve(import.meta.dirname, '../docs/benchmarks.md'), [...header, ...body].join('\n'));
+  writeFileSync(target, `${header}\n${ordered.map((n) => sections.get(n)).join('\n\n')}\n`);
   console.log('\nwrote docs/benchmarks.md');
 }
