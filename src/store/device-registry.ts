@@ -34,7 +34,13 @@ export interface DeviceRecord {
   lastAnomalyAt?: string;
 }
 
-export type DevicePatch = Partial<Omit<DeviceRecord, 'deviceId'>>;
+/**
+ * A merge patch. `userDecision: null` removes the user's decision (the "reset" of `POST /api/devices/:id/trust`), so
+ * the computed trust level applies again; every other key sets its value.
+ */
+export type DevicePatch = Partial<Omit<DeviceRecord, 'deviceId' | 'userDecision'>> & {
+  userDecision?: NonNullable<DeviceRecord['userDecision']> | null;
+};
 
 /**
  * The device registry: survives restarts (embedded storage by default, Redis when distributed) and is shared by
