@@ -5,39 +5,39 @@ export const SITE: FloorPlanSite = {
   bounds: { minX: 0, minY: 0, maxX: 10, maxY: 6 },
   rooms: [
     {
-      name: 'living',
+      id: 'living',
       polygon: [
-        [0, 0],
-        [6, 0],
-        [6, 3],
-        [0, 3],
+        { x: 0, y: 0 },
+        { x: 6, y: 0 },
+        { x: 6, y: 3 },
+        { x: 0, y: 3 },
       ],
     },
     {
-      name: 'kitchen',
+      id: 'kitchen',
       polygon: [
-        [6, 0],
-        [10, 0],
-        [10, 3],
-        [6, 3],
+        { x: 6, y: 0 },
+        { x: 10, y: 0 },
+        { x: 10, y: 3 },
+        { x: 6, y: 3 },
       ],
     },
     {
-      name: 'bedroom',
+      id: 'bedroom',
       polygon: [
-        [0, 3],
-        [5, 3],
-        [5, 6],
-        [0, 6],
+        { x: 0, y: 3 },
+        { x: 5, y: 3 },
+        { x: 5, y: 6 },
+        { x: 0, y: 6 },
       ],
     },
     {
-      name: 'office',
+      id: 'office',
       polygon: [
-        [5, 3],
-        [10, 3],
-        [10, 6],
-        [5, 6],
+        { x: 5, y: 3 },
+        { x: 10, y: 3 },
+        { x: 10, y: 6 },
+        { x: 5, y: 6 },
       ],
     },
   ],
@@ -48,8 +48,8 @@ export const SITE: FloorPlanSite = {
     { id: '198.51.100.4', x: 0.5, y: 5.5 },
   ],
   walls: [
-    { x1: 0, y1: 3, x2: 10, y2: 3 },
-    { x1: 6, y1: 0, x2: 6, y2: 2 },
+    { from: { x: 0, y: 3 }, to: { x: 10, y: 3 } },
+    { from: { x: 6, y: 0 }, to: { x: 6, y: 2 } },
   ],
 };
 

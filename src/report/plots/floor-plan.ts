@@ -2,12 +2,17 @@ import type { TopLevelSpec } from 'vega-lite';
 import { round, thin } from '../sample.js';
 import { INK, MUTED, ROOM_FILLS, SERIES_COLOURS, TRUTH } from '../theme.js';
 
-/** The parts of a site a floor plan draws (structurally compatible with the site file). Metres. */
+interface XY {
+  x: number;
+  y: number;
+}
+
+/** The parts of a site a floor plan draws: a parsed site file (`Site` of src/models/positioning) fits. Metres. */
 export interface FloorPlanSite {
   bounds: { minX: number; minY: number; maxX: number; maxY: number };
-  rooms?: readonly { name: string; polygon: readonly (readonly [number, number])[] }[];
-  anchors?: readonly { id: string; label?: string; x: number; y: number }[];
-  walls?: readonly { x1: number; y1: number; x2: number; y2: number }[];
+  rooms?: readonly { id: string; name?: string | undefined; polygon: readonly XY[] }[];
+  anchors?: readonly { id: string; label?: string | undefined; x: number; y: number }[];
+  walls?: readonly { from: XY; to: XY }[] | undefined;
 }
 
 export interface TrackPoint {
@@ -81,11 +86,11 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
   if (rooms.length > 0) {
     const vertices = rooms.flatMap((room, r) => {
       const ring = [...room.polygon, room.polygon[0]!];
-      return ring.map(([vx, vy], i) => ({
-        room: room.name,
+      return ring.map((v, i) => ({
+        room: room.id,
         i,
-        x: vx,
-        y: vy,
+        x: v.x,
+        y: v.y,
         fill: ROOM_FILLS[r % ROOM_FILLS.length],
       }));
     });
@@ -103,7 +108,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
     });
     const labels = rooms.map((room) => {
       const c = centroid(room.polygon);
-      return { room: room.name, x: c.x, y: c.y };
+      return { room: room.name ?? room.id, x: c.x, y: c.y };
     });
     layers.push({
       name: 'room_labels',
@@ -116,7 +121,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
   if (site.walls && site.walls.length > 0) {
     layers.push({
       name: 'walls',
-      data: { values: site.walls.map((w) => ({ x: w.x1, y: w.y1, x2: w.x2, y2: w.y2 })) },
+      data: { values: site.walls.map((w) => ({ x: w.from.x, y: w.from.y, x2: w.to.x, y2: w.to.y })) },
       mark: { type: 'rule', color: '#4a5562', strokeWidth: 3, strokeCap: 'round' },
       encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'y2' } },
     });
@@ -282,21 +287,21 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
 }
 
 /** Area-weighted centroid of a simple polygon (vertex mean when degenerate). */
-export function centroid(polygon: readonly (readonly [number, number])[]): { x: number; y: number } {
+export function centroid(polygon: readonly XY[]): XY {
   let a = 0;
   let cx = 0;
   let cy = 0;
   for (let i = 0; i < polygon.length; i++) {
-    const [xi, yi] = polygon[i]!;
-    const [xj, yj] = polygon[(i + 1) % polygon.length]!;
-    const cross = xi * yj - xj * yi;
+    const p = polygon[i]!;
+    const q = polygon[(i + 1) % polygon.length]!;
+    const cross = p.x * q.y - q.x * p.y;
     a += cross;
-    cx += (xi + xj) * cross;
-    cy += (yi + yj) * cross;
+    cx += (p.x + q.x) * cross;
+    cy += (p.y + q.y) * cross;
   }
   if (Math.abs(a) < 1e-12) {
     const n = Math.max(1, polygon.length);
-    return { x: polygon.reduce((s, p) => s + p[0], 0) / n, y: polygon.reduce((s, p) => s + p[1], 0) / n };
+    return { x: polygon.reduce((s, p) => s + p.x, 0) / n, y: polygon.reduce((s, p) => s + p.y, 0) / n };
   }
   return { x: cx / (3 * a), y: cy / (3 * a) };
 }
