@@ -183,9 +183,13 @@ export async function roundTrip(client: Client): Promise<void> {
 }
 
 /** Connects and expects the upgrade to be refused; returns the HTTP status. */
-export function refusedStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+export function refusedStatus(
+  url: string,
+  headers: Record<string, string> = {},
+  ca?: Buffer,
+): Promise<number> {
   return new Promise((resolveStatus, rejectStatus) => {
-    const socket = new WebSocket(url, { headers });
+    const socket = new WebSocket(url, { headers, ...(ca ? { ca } : {}) });
     socket.once('unexpected-response', (_req, res) => {
       resolveStatus(res.statusCode ?? 0);
       socket.terminate();
@@ -194,6 +198,6 @@ export function refusedStatus(url: string, headers: Record<string, string> = {})
       socket.close();
       rejectStatus(new Error('upgrade was accepted'));
     });
-    socket.once('error', () => {});
+    socket.once('error', rejectStatus);
   });
 }

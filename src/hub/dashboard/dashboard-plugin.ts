@@ -8,7 +8,8 @@ import { ModelVersionReader } from './model-versions.js';
 export interface DashboardOptions {
   /**
    * The site (bounds, rooms, anchors) served at `GET /api/site`: a site.json path, the parsed object, or a function
-   * returning it (the demo's simulated site). @defaultValue none (`/api/site` answers 404)
+   * returning it (the demo's simulated site). @defaultValue the site kept by the live model of `modelDir`, else none
+   * (`/api/site` answers 404)
    */
   site?: string | object | (() => unknown);
   /** Model directory whose versions `GET /api/models` lists. @defaultValue none (an empty, unconfigured list) */
@@ -63,11 +64,17 @@ export function dashboardPlugin(options: DashboardOptions = {}): HubPlugin {
     };
 
     app.get('/api/site', { onRequest: guard }, async (request, reply) => {
-      if (options.site === undefined) {
-        return sendError(reply, 404, 'NOT_FOUND', 'this hub was started without a site file (--site)');
-      }
       try {
-        return await loadSite(options.site);
+        const site = options.site === undefined ? await models.siteOfLatest() : await loadSite(options.site);
+        if (site === undefined) {
+          return sendError(
+            reply,
+            404,
+            'NOT_FOUND',
+            'no site: start the hub with --site FILE, or train a model (its site is used)',
+          );
+        }
+        return site;
       } catch (error) {
         request.log.error({ err: error }, 'site file unreadable');
         return reply.code(500).send({
