@@ -10,7 +10,7 @@ import { CoveragePanel } from './panels/coverage-panel.js';
 import { type Decision, DeviceList } from './panels/device-list.js';
 import { FloorPlan, type MapMode } from './panels/floor-plan.js';
 import { ModelsPanel } from './panels/models-panel.js';
-import { parseSite, roomAt } from './site.js';
+import { parseSite, roomAt, roomLabel } from './site.js';
 import { DashboardStore, deviceName } from './store.js';
 
 const TOKEN_KEY = 'sbp.viewerToken';
@@ -138,6 +138,7 @@ class Dashboard {
     const site = r.ok ? parseSite(r.value) : null;
     this.plan.setSite(site);
     this.devices.roomName = (x, y) => (site ? roomAt(site, x, y)?.name : undefined);
+    this.devices.roomLabel = (room) => roomLabel(site, room);
     setText(byId('site-name'), site ? site.name : '');
     setText(
       byId('plan-note'),

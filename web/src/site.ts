@@ -1,6 +1,8 @@
 // The site file (bounds, rooms, anchors, walls) as the page draws it. The site format belongs to the positioning
 // side (docs/positioning.md); this reads it tolerantly so a new optional field never breaks the page.
 
+import { humanize } from './format.js';
+
 export type Point = readonly [number, number];
 
 export interface Bounds {
@@ -101,7 +103,7 @@ export function parseSite(raw: unknown): Site | null {
       const polygon = roomPolygon(r);
       if (polygon.length < 3) return;
       const id = typeof r.id === 'string' ? r.id : typeof r.name === 'string' ? r.name : `room-${i + 1}`;
-      const name = typeof r.name === 'string' ? r.name : typeof r.label === 'string' ? r.label : id;
+      const name = typeof r.name === 'string' ? r.name : typeof r.label === 'string' ? r.label : humanize(id);
       const room: Room = { id, name, polygon };
       if (finite(r.floor)) room.floor = r.floor;
       rooms.push(room);
@@ -155,6 +157,11 @@ export function pointInPolygon(x: number, y: number, polygon: readonly Point[]):
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
+}
+
+/** A room's display name from the id (or name) a location carries. */
+export function roomLabel(site: Site | null, room: string): string {
+  return site?.rooms.find((r) => r.id === room || r.name === room)?.name ?? humanize(room);
 }
 
 export function roomAt(site: Site, x: number, y: number): Room | undefined {

@@ -95,6 +95,18 @@ export function severityRank(s: Severity): number {
 
 type Handlers = { [T in MessageType]?: (m: MessageOf<T>, now: number) => void };
 
+/**
+ * The hub validates every message it sends; the page still checks the fields it relies on, so a message that does
+ * not fit (a newer hub, a bug) is counted and skipped instead of corrupting what is shown.
+ */
+class Unreadable extends Error {}
+function need(condition: boolean): void {
+  if (!condition) throw new Unreadable();
+}
+const SEVERITIES: readonly string[] = ['low', 'medium', 'high', 'critical'];
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 export class DashboardStore {
   readonly devices = new Map<string, DeviceView>();
   readonly agents = new Map<string, AgentView>();
@@ -126,6 +138,7 @@ export class DashboardStore {
 
   private readonly handlers: Handlers = {
     deviceJoin: (m, now) => {
+      need(isId(m.data.deviceId));
       const d = this.device(m.data.deviceId, now);
       const x = m.data;
       d.agentId = m.agentId;
@@ -144,12 +157,16 @@ export class DashboardStore {
       this.dirty.add('devices');
     },
     deviceLeave: (m, now) => {
+      need(isId(m.data.deviceId));
       const d = this.device(m.data.deviceId, now);
       d.online = false;
       d.touchedAt = now;
       this.dirty.add('devices');
     },
     deviceUpdate: (m, now) => {
+      const loc = m.data.location;
+      need(isId(m.data.deviceId));
+      need(loc === undefined || (isFiniteNumber(loc.x) && isFiniteNumber(loc.y)));
       const d = this.device(m.data.deviceId, now);
       d.agentId = m.agentId;
       d.online = true;
@@ -159,12 +176,14 @@ export class DashboardStore {
       this.dirty.add('devices');
     },
     mlScoreUpdate: (m, now) => {
+      need(isId(m.data.deviceId) && isRecord(m.data.scores));
       const d = this.device(m.data.deviceId, now);
       Object.assign(d.scores, m.data.scores);
       this.touch(d, m.timestamp, now);
       this.dirty.add('devices');
     },
     trustUpdate: (m, now) => {
+      need(isId(m.data.deviceId) && isTrustLevel(m.data.newTrust));
       const d = this.device(m.data.deviceId, now);
       d.trustLevel = m.data.newTrust;
       d.behaviorScore = m.data.behaviorScore;
@@ -178,6 +197,7 @@ export class DashboardStore {
     },
     anomalyDetected: (m, now) => {
       const x = m.data;
+      need(isId(x.deviceId) && isId(x.anomalyId) && SEVERITIES.includes(x.severity) && isRecord(x.features));
       const item: FeedItem = {
         id: `anomaly:${x.anomalyId}`,
         kind: 'anomaly',
@@ -197,6 +217,7 @@ export class DashboardStore {
     },
     trustAlert: (m, now) => {
       const x = m.data;
+      need(isId(x.deviceId) && isId(x.alertId) && SEVERITIES.includes(x.severity) && isRecord(x.evidence));
       this.addFeed(
         {
           id: `alert:${x.alertId}`,
@@ -279,8 +300,8 @@ export class DashboardStore {
     try {
       handler(message, now);
       return true;
-    } catch {
-      // A hub validates everything it sends; a message that still does not fit is counted, not fatal.
+    } catch (error) {
+      if (!(error instanceof Unreadable) && !(error instanceof TypeError)) throw error;
       this.unreadable++;
       return false;
     }

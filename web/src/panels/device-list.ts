@@ -49,6 +49,8 @@ export class DeviceList {
 
   /** The room containing a point, from the site's polygons, for devices whose location names none. */
   roomName: (x: number, y: number) => string | undefined = () => undefined;
+  /** A room's display name from the id a location carries. */
+  roomLabel: (room: string) => string = humanize;
 
   constructor(private readonly handlers: DeviceListHandlers) {
     this.element = h(
@@ -172,7 +174,7 @@ export class DeviceList {
       setText(r.anomaly, pct(a));
       setAttr(r.anomaly, 'class', `num${a !== undefined && a >= 0.5 ? ' hot' : ''}`);
       const loc = d.location;
-      const room = loc ? (loc.room ? humanize(loc.room) : this.roomName(loc.x, loc.y)) : undefined;
+      const room = loc ? (loc.room ? this.roomLabel(loc.room) : this.roomName(loc.x, loc.y)) : undefined;
       setText(r.place, loc ? (room ?? 'located') : '–');
       setText(
         r.coords,
@@ -238,7 +240,7 @@ export class DeviceList {
       [
         'Room',
         loc?.room
-          ? `${humanize(loc.room)}` +
+          ? this.roomLabel(loc.room) +
             (loc.roomProbability !== undefined ? ` (${pct(loc.roomProbability)})` : '')
           : ((loc && this.roomName(loc.x, loc.y)) ?? '–'),
       ],

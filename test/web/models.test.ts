@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ModelVersionReader } from '../../src/hub/dashboard/model-versions.js';
+import { liveVersion, parseModels } from '../../web/src/models.js';
+import { makeModelDir, removeDir } from './helpers.js';
+
+describe('model versions', () => {
+  it('reads a model directory (hub side) and shows its metrics and held-out points (page side)', async () => {
+    const dir = await makeModelDir();
+    try {
+      const response = await new ModelVersionReader(dir.root).read(20);
+      expect(response.configured).toBe(true);
+      expect(response.latest).toBe(dir.latest);
+      expect(response.versions.map((v) => v.version)).toEqual([dir.latest, dir.older]);
+      const versions = parseModels(JSON.parse(JSON.stringify(response)));
+      const live = liveVersion(versions)!;
+      expect(live.version).toBe(dir.latest);
+      expect(live.latest).toBe(true);
+      expect(Object.fromEntries(live.positioning.map((m) => [m.key, m.value]))).toMatchObject({
+        meanError: 0.91,
+        medianError: 0.82,
+        p90Error: 1.52,
+        roomAccuracy: 0.93,
+      });
+      expect(live.anomaly.find((m) => m.key === 'auc')?.value).toBe(0.941);
+      expect(live.heldOut.length).toBeGreaterThan(100);
+      expect(live.heldOut[0]).toEqual({ x: 0.5, y: 0.5, error: expect.any(Number) });
+      expect(versions[1]!.heldOut).toEqual([]);
+      expect((await new ModelVersionReader(dir.root).read(1)).versions).toHaveLength(1);
+    } finally {
+      await removeDir(dir.root);
+    }
+  });
+
+  it('says when a hub has no model directory', async () => {
+    expect(await new ModelVersionReader(undefined).read(5)).toEqual({
+      configured: false,
+      latest: null,
+      versions: [],
+    });
+    expect(parseModels({ configured: false, latest: null, versions: [] })).toEqual([]);
+  });
+
+  it('finds per-point errors under any key and tolerates junk', () => {
+    const versions = parseModels([
+      {
+        version: 'v2',
+        createdAt: '2026-01-01T00:00:00Z',
+        positioning: { cv: { folds: 5, points: [{ x: 1, y: 2, errorM: 0.5, room: 'hall' }] } },
+      },
+      { nope: 1 },
+      'junk',
+    ]);
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.heldOut).toEqual([{ x: 1, y: 2, error: 0.5, room: 'hall' }]);
+  });
+});
