@@ -4,6 +4,7 @@ import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ZodError } from 'zod';
 import { buildHub, type Hub } from '../hub/build-hub.js';
+import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
 import { type HubConfigInput, parseHubConfig, TokenFile } from '../hub/hub-config.js';
 import { openStandalonePipeline } from '../hub/standalone/standalone-pipeline.js';
 import type { Pipeline, PipelineOptions } from '../ingest/pipeline.js';
@@ -11,7 +12,7 @@ import { type Command, UsageError } from './command.js';
 
 const USAGE = `usage: sbp hub --tokens FILE [options]
 
-Serves the WebSocket hub at /ws, the REST API (/health, /api/*, /metrics) and, once installed, the dashboard at /.
+Serves the WebSocket hub at /ws, the REST API (/health, /api/*, /metrics) and the dashboard at / (docs/dashboard.md).
 Prints one line, "listening on ws://HOST:PORT/ws", when ready. SIGINT/SIGTERM shut it down cleanly.
 
 options:
@@ -22,6 +23,7 @@ options:
   --capture FILE           append every accepted message to FILE as JSON lines
   --capture-max-bytes N    rotate FILE → FILE.1 → FILE.2 … above N bytes, 0 = never (default 268435456)
   --capture-max-files N    rotated files kept, 0 = all                       (default 0)
+  --capture-flush-ms N     write buffered capture lines at least every N ms  (default 200)
   --rate-limit N           messages per minute per agent                     (default 100)
   --heartbeat-timeout S    close an agent connection silent for S seconds    (default 90)
   --tls-cert FILE          serve wss:// and https:// with this PEM certificate…
@@ -29,6 +31,7 @@ options:
   --redis URL              distributed mode: queues, results and registry on Redis (or REDIS_URL)
   --data-dir DIR           embedded storage (device registry, calibration samples) (default .sbp-data)
   --model-dir DIR          model directory the embedded worker loads
+  --site FILE              site.json the dashboard draws (default: the live model's site)
   --hub-id ID              this hub's id in ingest records                   (default hub-<random>)
   --log-level L            fatal|error|warn|info|debug|trace|silent (logs go to stderr) (default info)
 
@@ -41,6 +44,7 @@ const OPTIONS = {
   capture: { type: 'string' },
   'capture-max-bytes': { type: 'string' },
   'capture-max-files': { type: 'string' },
+  'capture-flush-ms': { type: 'string' },
   'rate-limit': { type: 'string' },
   'heartbeat-timeout': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -48,6 +52,7 @@ const OPTIONS = {
   redis: { type: 'string' },
   'data-dir': { type: 'string' },
   'model-dir': { type: 'string' },
+  site: { type: 'string' },
   'hub-id': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
@@ -70,7 +75,7 @@ function readTokens(file: string | undefined): TokenFile {
     } catch (error) {
       throw new UsageError(`cannot read --tokens ${file}: ${(error as Error).message}`);
     }
-  } else if (process.env.SBP_TOKENS !== undefined) {
+  } else if (process.env.SBP_TOKENS !== undefined && process.env.SBP_TOKENS !== '') {
     source = 'SBP_TOKENS';
     text = process.env.SBP_TOKENS;
   } else {
@@ -122,9 +127,13 @@ function configFrom(values: Record<string, string | undefined>, tokens: TokenFil
     if (maxBytes !== undefined) capture.maxBytes = maxBytes;
     const maxFiles = number('capture-max-files', values['capture-max-files']);
     if (maxFiles !== undefined) capture.maxFiles = maxFiles;
+    const flushMs = number('capture-flush-ms', values['capture-flush-ms']);
+    if (flushMs !== undefined) capture.flushIntervalMs = flushMs;
     config.capture = capture;
-  } else if (values['capture-max-bytes'] !== undefined || values['capture-max-files'] !== undefined) {
-    throw new UsageError('--capture-max-bytes / --capture-max-files need --capture FILE');
+  } else if (Object.keys(values).some((k) => k.startsWith('capture-') && values[k] !== undefined)) {
+    throw new UsageError(
+      '--capture-max-bytes, --capture-max-files and --capture-flush-ms need --capture FILE',
+    );
   }
   const cert = values['tls-cert'];
   const key = values['tls-key'];
@@ -215,6 +224,12 @@ async function run(argv: string[]): Promise<number> {
       deadLetters: (limit) => pipeline.deadLetters(limit),
       metrics,
       logger: log,
+      plugins: [
+        dashboardPlugin({
+          ...(values.site === undefined ? {} : { site: values.site }),
+          ...(values['model-dir'] === undefined ? {} : { modelDir: values['model-dir'] }),
+        }),
+      ],
     });
     const address = await hub.listen();
     console.log(`listening on ${address.wsUrl}`);
@@ -239,6 +254,11 @@ async function run(argv: string[]): Promise<number> {
       void stop().then((code) => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // Everything is closed; should a stray handle keep the event loop alive, do not hang on it.
+        setTimeout(() => {
+          log.warn('a handle kept the process alive after shutdown; exiting');
+          process.exit(code);
+        }, 2000).unref();
         resolve(code);
       });
     };

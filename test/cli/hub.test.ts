@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/command.js';
+import { command } from '../../src/cli/hub.js';
+import { parseFrame } from '../../src/protocol/index.js';
+import { AGENT, AGENT_TOKEN, Client, example, roundTrip, TOKENS, VIEWER_TOKEN } from '../hub/helpers.js';
+
+const SBP = resolve(import.meta.dirname, '../../bin/sbp.js');
+const dir = mkdtempSync(join(tmpdir(), 'sbp-cli-hub-'));
+const tokensFile = join(dir, 'tokens.json');
+writeFileSync(tokensFile, JSON.stringify(TOKENS));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+const started: Running[] = [];
+afterEach(() => {
+  for (const r of started.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+});
+
+function sbp(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [SBP, ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c) => (out += c));
+  child.stderr?.on('data', (c) => (err += c));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const running = { child, stdout: () => out, stderr: () => err, exit };
+  started.push(running);
+  return running;
+}
+
+async function listening(r: Running): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const m = /^listening on (wss?:\/\/\S+)\n/.exec(r.stdout());
+    if (m) return m[1]!;
+    if (r.child.exitCode !== null) throw new Error(`sbp hub exited ${r.child.exitCode}: ${r.stderr()}`);
+    await new Promise((w) => setTimeout(w, 25));
+  }
+  throw new Error(`sbp hub did not listen: ${r.stderr()}`);
+}
+
+function captured(file: string): string[] {
+  // Oldest first: FILE.N … FILE.1, then FILE.
+  const files: string[] = [];
+  for (let i = 1; existsSync(`${file}.${i}`); i++) files.unshift(`${file}.${i}`);
+  files.push(file);
+  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+}
+
+describe('sbp hub', () => {
+  it('prints one listening line, captures every accepted message with rotation, and loses none on SIGTERM', async () => {
+    const capture = join(dir, 'capture.jsonl');
+    const hub = sbp([
+      'hub',
+      '--port',
+      '0',
+      '--tokens',
+      tokensFile,
+      '--capture',
+      capture,
+      '--capture-max-bytes',
+      '65536',
+      '--capture-flush-ms',
+      '60000',
+      '--rate-limit',
+      '1000000',
+      '--data-dir',
+      join(dir, 'data'),
+      '--log-level',
+      'warn',
+    ]);
+    const url = await listening(hub);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    const viewer = await Client.connect(url, VIEWER_TOKEN);
+    const agent = await Client.connect(url, AGENT_TOKEN);
+    const N = 3000;
+    const base = example('pingResult');
+    for (let i = 0; i < N; i++) agent.send({ ...base, data: { ...base.data, sequenceNumber: i } });
+    agent.send({ ...base, agentId: 'someone_else' }); // refused: must not be captured
+    agent.send('end'); // its reply shows every frame before it has been handled
+    const errors = await agent.waitFor(2, (m) => m.type === 'error');
+    expect(errors.map((e) => e.type === 'error' && e.data.errorCode)).toEqual([
+      'AUTH_FAILED',
+      'INVALID_DATA',
+    ]);
+    // The last lines are still in the capture buffer (no timed flush for 60 s): SIGTERM must write them.
+    hub.child.kill('SIGTERM');
+    expect(await hub.exit).toBe(0);
+    expect(await agent.closed).toBe(1001);
+    await viewer.closed;
+
+    expect(hub.stdout()).toBe(`listening on ${url}\n`);
+    const lines = captured(capture);
+    expect(lines).toHaveLength(N);
+    expect(lines.map((l) => JSON.parse(l).data.sequenceNumber)).toEqual([...Array(N).keys()]);
+    for (const l of lines.slice(0, 10)) expect(parseFrame(l).ok).toBe(true);
+    expect(existsSync(`${capture}.2`)).toBe(true); // ~290 kB in 64 kB files
+    expect(readFileSync(`${capture}.1`).length).toBeLessThanOrEqual(65536);
+    expect(lines.every((l) => JSON.parse(l).agentId === AGENT)).toBe(true);
+  });
+
+  it('reads tokens from SBP_TOKENS and shuts down on SIGINT', async () => {
+    const hub = sbp(['hub', '--port', '0', '--log-level', 'silent', '--data-dir', join(dir, 'data2')], {
+      SBP_TOKENS: JSON.stringify(TOKENS),
+    });
+    const url = await listening(hub);
+    const agent = await Client.connect(url, AGENT_TOKEN);
+    agent.send(example('agent_heartbeat'));
+    await roundTrip(agent);
+    hub.child.kill('SIGINT');
+    expect(await hub.exit).toBe(0);
+  });
+
+  it('refuses bad flags and missing tokens with a usage error naming the problem (exit code 2)', async () => {
+    const badFile = join(dir, 'bad-tokens.json');
+    writeFileSync(badFile, JSON.stringify({ agents: { a: 'same' }, viewers: ['same'] }));
+    const saved = process.env.SBP_TOKENS;
+    delete process.env.SBP_TOKENS;
+    try {
+      const cases: Array<[string[], string]> = [
+        [['--port', '0'], '--tokens FILE (or the SBP_TOKENS environment variable) is required'],
+        [['--tokens', tokensFile, '--frobnicate'], "Unknown option '--frobnicate'"],
+        [['--tokens', tokensFile, '--port', '99999'], '--port:'],
+        [['--tokens', tokensFile, '--port', 'abc'], '--port must be a number'],
+        [['--tokens', tokensFile, '--rate-limit', '0'], '--rate-limit:'],
+        [['--tokens', badFile], 'viewers.0: the same token is also given to agent a'],
+        [['--tokens', join(dir, 'missing.json')], 'cannot read --tokens'],
+        [['--tokens', tokensFile, '--tls-cert', 'x.pem'], '--tls-cert and --tls-key go together'],
+        [['--tokens', tokensFile, '--capture-max-bytes', '10'], 'need --capture FILE'],
+      ];
+      for (const [args, message] of cases) {
+        const error = await command.run(args).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, args.join(' ')).toBeInstanceOf(UsageError);
+        expect((error as Error).message, args.join(' ')).toContain(message);
+        expect((error as Error).message).not.toContain('"same"');
+      }
+    } finally {
+      if (saved !== undefined) process.env.SBP_TOKENS = saved;
+    }
+    // Through the real entry point: usage on stderr, exit code 2.
+    const real = sbp(['hub', '--tokens', tokensFile, '--frobnicate']);
+    expect(await real.exit).toBe(2);
+    expect(real.stderr()).toContain('usage: sbp hub');
+  });
+});
