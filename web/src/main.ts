@@ -79,7 +79,7 @@ class Dashboard {
     byId('feed').append(this.feed.element);
     byId('models').append(this.models.element);
     byId('coverage').append(this.coverage.element);
-    for (const input of document.querySelectorAll<HTMLInputElement>('input[name="layer"]')) {
+    for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('input[name="layer"]'))) {
       input.addEventListener('change', () => {
         if (input.checked) this.setMode(input.value as MapMode);
       });

@@ -99,8 +99,9 @@ function findPointArrays(root: unknown): { heldOut: HeldOutPoint[]; walk: { x: n
         const errorKey = ERROR_KEYS.find((k) => finite(first[k]));
         if (errorKey && heldOut.length === 0) {
           heldOut = node.flatMap((p): HeldOutPoint[] => {
-            if (!isRecord(p) || !finite(p.x) || !finite(p.y) || !finite(p[errorKey])) return [];
-            const point: HeldOutPoint = { x: p.x, y: p.y, error: p[errorKey] };
+            const error = isRecord(p) ? p[errorKey] : undefined;
+            if (!isRecord(p) || !finite(p.x) || !finite(p.y) || !finite(error)) return [];
+            const point: HeldOutPoint = { x: p.x, y: p.y, error };
             if (typeof p.room === 'string') point.room = p.room;
             return [point];
           });

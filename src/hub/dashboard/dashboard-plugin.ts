@@ -46,6 +46,14 @@ async function loadSite(site: NonNullable<DashboardOptions['site']>): Promise<un
  */
 export function dashboardPlugin(options: DashboardOptions = {}): HubPlugin {
   return async (app, hub) => {
+    // A wrong --site path stops start-up with its reason rather than surfacing later as a 500.
+    if (typeof options.site === 'string') {
+      try {
+        await loadSite(options.site);
+      } catch (error) {
+        throw new Error(`site file ${options.site}: ${(error as Error).message}`);
+      }
+    }
     const assets = await buildDashboardAssets(options.webRoot ?? WEB_ROOT);
     const models = new ModelVersionReader(options.modelDir);
 

@@ -98,15 +98,22 @@ describe('dashboard plugin: page, assets, /api/site, /api/models', () => {
     }
   });
 
-  it('reports an unreadable site file instead of crashing', async () => {
-    const broken = await startDashboardHub({ site: join(models.root, 'missing-site.json') });
+  it('refuses to start with a site file it cannot read, and reports one that breaks later', async () => {
+    await expect(startDashboardHub({ site: join(models.root, 'missing-site.json') })).rejects.toThrow(
+      /missing-site\.json: ENOENT/,
+    );
+    const path = join(models.root, 'site.json');
+    await writeFile(path, JSON.stringify(SITE));
+    const hub2 = await startDashboardHub({ site: path });
     try {
-      const res = await broken.hub.app.inject({ url: '/api/site', headers: auth });
+      expect((await hub2.hub.app.inject({ url: '/api/site', headers: auth })).json()).toEqual(SITE);
+      await writeFile(path, '{ half a fi');
+      const res = await hub2.hub.app.inject({ url: '/api/site', headers: auth });
       expect(res.statusCode).toBe(500);
       expect(res.json().code).toBe('SITE_UNREADABLE');
-      expect((await broken.hub.app.inject({ url: '/health' })).statusCode).toBe(200);
+      expect((await hub2.hub.app.inject({ url: '/health' })).statusCode).toBe(200);
     } finally {
-      await broken.close();
+      await hub2.close();
     }
   });
 });
