@@ -67,6 +67,7 @@ export const VEGA_CONFIG: Config = {
     symbolSize: 90,
     orient: 'bottom',
     direction: 'horizontal',
+    labelLimit: 480,
   },
   header: { labelColor: INK, labelFontSize: 12, labelFontWeight: 600, titleFontSize: 12 },
   title: { color: INK, fontSize: 14, fontWeight: 600, anchor: 'start', offset: 10 },
