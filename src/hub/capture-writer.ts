@@ -114,24 +114,20 @@ export class CaptureWriter {
     let start = 0;
     try {
       const limit = this.#options.maxBytes;
-      let chunk: Buffer[] = [];
-      let chunkBytes = 0;
-      let chunkLines = 0;
-      for (const line of lines) {
-        const buf = Buffer.from(`${line}\n`, 'utf8');
-        if (limit > 0 && this.#size + chunkBytes > 0 && this.#size + chunkBytes + buf.length > limit) {
-          await this.#writeChunk(chunk, chunkBytes, chunkLines);
-          start += chunkLines;
-          chunk = [];
-          chunkBytes = 0;
-          chunkLines = 0;
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < lines.length; i++) {
+        const size = Buffer.byteLength(lines[i]!, 'utf8') + 1;
+        if (limit > 0 && this.#size + bytes > 0 && this.#size + bytes + size > limit) {
+          await this.#writeLines(lines, from, i, bytes);
+          start = i;
+          from = i;
+          bytes = 0;
           await this.#rotate();
         }
-        chunk.push(buf);
-        chunkBytes += buf.length;
-        chunkLines += 1;
+        bytes += size;
       }
-      await this.#writeChunk(chunk, chunkBytes, chunkLines);
+      await this.#writeLines(lines, from, lines.length, bytes);
     } catch (error) {
       // Everything of this batch not yet written is lost; say so loudly rather than retry forever.
       const lost = lines.length - start;
@@ -140,9 +136,10 @@ export class CaptureWriter {
     }
   }
 
-  async #writeChunk(chunk: Buffer[], bytes: number, count: number): Promise<void> {
-    if (count === 0) return;
-    const data = chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk, bytes);
+  /** Writes lines[from, to) — `bytes` long with their newlines — as one buffer. */
+  async #writeLines(lines: string[], from: number, to: number, bytes: number): Promise<void> {
+    if (to <= from) return;
+    const data = Buffer.from(`${lines.slice(from, to).join('\n')}\n`, 'utf8');
     let offset = 0;
     while (offset < data.length) {
       const { bytesWritten } = await this.#handle.write(data, offset, data.length - offset);
@@ -150,7 +147,7 @@ export class CaptureWriter {
     }
     this.#size += bytes;
     this.stats.bytesWritten += bytes;
-    this.stats.linesWritten += count;
+    this.stats.linesWritten += to - from;
   }
 
   async #rotate(): Promise<void> {

@@ -120,6 +120,10 @@ describe('sbp hub', () => {
     const agent = await Client.connect(url, AGENT_TOKEN);
     agent.send(example('agent_heartbeat'));
     await roundTrip(agent);
+    // The dashboard page is served at / (the web dashboard plugin).
+    const page = await fetch(url.replace(/^ws/, 'http').replace(/\/ws$/, '/'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
     hub.child.kill('SIGINT');
     expect(await hub.exit).toBe(0);
   });
