@@ -114,7 +114,8 @@ export async function buildHub(configInput: HubConfigInput, deps: HubDeps): Prom
   });
 
   await app.register(websocket, {
-    options: { maxPayload: config.maxPayload },
+    // UTF-8 is checked per frame by the session, which answers INVALID_DATA and keeps the connection.
+    options: { maxPayload: config.maxPayload, skipUTF8Validation: true },
     // ws has already closed the socket (1009 for oversize frames); terminating here would cut that close frame off.
     errorHandler: (error, socket) => {
       log.debug({ err: error }, 'websocket error');

@@ -14,7 +14,10 @@ import type { Connection } from './connection-registry.js';
 import type { HubContext } from './hub-context.js';
 import { ACCEPT_HANDLERS } from './message-handlers.js';
 
-/** Binary frames are accepted when they hold UTF-8 JSON; invalid UTF-8 is INVALID_DATA (text frames: ws checks it). */
+/**
+ * Text and binary frames are both decoded as strict UTF-8 here (ws's own check is off): invalid UTF-8 gets an
+ * INVALID_DATA reply like any other bad frame, instead of ws closing the connection with 1007.
+ */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function toBuffer(data: RawData): Buffer {
@@ -143,21 +146,20 @@ function handleFrame(ctx: HubContext, conn: Connection, data: RawData, isBinary:
     refuse(ctx, conn, makeErrorMessage('AUTH_FAILED', 'viewer connections are read-only'), started);
     return;
   }
-  let frame: Buffer | string = toBuffer(data);
-  if (isBinary) {
-    try {
-      frame = strictUtf8.decode(frame);
-    } catch {
-      refuse(
-        ctx,
-        conn,
-        makeErrorMessage('INVALID_DATA', 'binary frame is not UTF-8 text', conn.replyAgentId, { path: '' }),
-        started,
-      );
-      return;
-    }
+  let text: string;
+  try {
+    text = strictUtf8.decode(toBuffer(data));
+  } catch {
+    const kind = isBinary ? 'binary' : 'text';
+    refuse(
+      ctx,
+      conn,
+      makeErrorMessage('INVALID_DATA', `${kind} frame is not valid UTF-8`, conn.replyAgentId, { path: '' }),
+      started,
+    );
+    return;
   }
-  const parsed = parseFrame(frame);
+  const parsed = parseFrame(text);
   if (!parsed.ok) {
     refuse(ctx, conn, errorMessageFrom(parsed.error, conn.replyAgentId), started);
     return;

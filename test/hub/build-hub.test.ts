@@ -89,7 +89,7 @@ describe('hub: accepting the protocol', () => {
     expect(me.heartbeat.status).toBe('active');
   });
 
-  it('accepts UTF-8 JSON in binary frames and refuses binary frames that are not UTF-8', async () => {
+  it('accepts UTF-8 JSON in binary frames and answers frames that are not UTF-8 with INVALID_DATA', async () => {
     const h = await hub();
     const agent = await connect(h.url, AGENT_TOKEN);
     agent.socket.send(Buffer.from(JSON.stringify(example('pingResult'))), { binary: true });
@@ -98,8 +98,14 @@ describe('hub: accepting the protocol', () => {
       type: 'error',
       data: { errorCode: 'INVALID_DATA', context: { path: '' } },
     });
-    expect(agent.errors()).toHaveLength(1);
-    expect(h.sink.records).toHaveLength(1);
+    // Invalid UTF-8 in a text frame: the same answer, and the connection stays (ws alone would close it with 1007).
+    agent.socket.send(Buffer.from([0x22, 0xc3, 0x28, 0x22]), { binary: false });
+    const text = (await agent.waitFor(2))[1];
+    expect(text).toMatchObject({ type: 'error', data: { errorCode: 'INVALID_DATA', context: { path: '' } } });
+    agent.send(example('pingResult'));
+    await roundTrip(agent);
+    expect(agent.errors()).toHaveLength(3);
+    expect(h.sink.records).toHaveLength(2);
   });
 
   const pingResult = example('pingResult');

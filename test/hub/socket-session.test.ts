@@ -16,7 +16,8 @@ import {
 // have answered every bad frame (in order, with the code and path our parser gives), accepted every good one (sink
 // and viewer), and still serve.
 
-type Frame = { text: string } | { binary: Uint8Array };
+/** `textBytes`: raw bytes sent as a text frame, valid UTF-8 or not. */
+type Frame = { text: string } | { binary: Uint8Array } | { textBytes: Uint8Array };
 type Expected = { ok: true; message: Message } | { ok: false; code: string; path: string };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -24,9 +25,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** What the hub must do with a frame: the oracle is the protocol parser plus the token's agent binding. */
 function expectation(frame: Frame): Expected {
   let text: string;
-  if ('binary' in frame) {
+  if ('binary' in frame || 'textBytes' in frame) {
     try {
-      text = strictUtf8.decode(frame.binary);
+      text = strictUtf8.decode('binary' in frame ? frame.binary : frame.textBytes);
     } catch {
       return { ok: false, code: 'INVALID_DATA', path: '' };
     }
@@ -118,6 +119,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((text) => ({ text })) },
   { weight: 1, arbitrary: fc.json({ maxDepth: 3 }).map((text) => ({ text })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((binary) => ({ binary })) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((textBytes) => ({ textBytes })) },
   { weight: 1, arbitrary: example.map((e) => ({ binary: new Uint8Array(Buffer.from(JSON.stringify(e))) })) },
 );
 
@@ -149,6 +151,7 @@ describe('hub under fuzzed frames', () => {
         const sinkBefore = h.sink.records.length;
         for (const f of frames) {
           if ('binary' in f) agent.socket.send(f.binary, { binary: true });
+          else if ('textBytes' in f) agent.socket.send(f.textBytes, { binary: false });
           else agent.socket.send(f.text);
         }
         agent.socket.send('end of batch'); // one more bad frame: its reply marks the end
