@@ -261,6 +261,18 @@ describe('hub: limits', () => {
     }
   });
 
+  it('terminates a peer that stops answering pings (a viewer too), and keeps the others', async () => {
+    const h = await hub({ pingIntervalMs: 100 });
+    const dead = await connect(h.url, VIEWER_TOKEN);
+    const alive = await connect(h.url, VIEWER_TOKEN);
+    // Stop reading: the dead peer's ws never sees the pings, so it never answers them.
+    (dead.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    await until(() => h.hub.context.connections.viewers.size === 1);
+    await sleep(250);
+    expect(h.hub.context.connections.viewers.size).toBe(1);
+    expect(alive.closeCode).toBeUndefined();
+  });
+
   it('closes a connection that sends a frame over 1 MB with 1009, and no other', async () => {
     const h = await hub();
     const big = await connect(h.url, AGENT_TOKEN);
