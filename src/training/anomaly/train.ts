@@ -1,0 +1,194 @@
+import {
+  AnomalyModel,
+  type AnomalyModelParams,
+  type ForestGroup,
+  WEEK_MS,
+} from '../../models/anomaly/behaviour-model.js';
+import type { DeviceEvent } from '../../models/anomaly/device-event.js';
+import { eventsFromMessage } from '../../models/anomaly/events-from-messages.js';
+import {
+  DEFAULT_FEATURE_CONFIG,
+  FEATURE_GROUPS,
+  FEATURE_NAMES,
+  type FeatureConfig,
+} from '../../models/anomaly/features.js';
+import { fitIsolationForest, outOfBagScores } from '../../models/anomaly/isolation-forest.js';
+import { selectColumns } from '../../models/anomaly/matrix.js';
+import { fitThresholds } from '../../models/anomaly/thresholds.js';
+import { replayWindows } from '../../models/anomaly/windows.js';
+import type { Message } from '../../protocol/index.js';
+
+export interface TrainAnomalyOptions {
+  /** The baseline period, assumed normal: protocol messages (a capture) or behaviour events. */
+  baseline: ReadonlyArray<DeviceEvent | Message>;
+  /** @defaultValue 0 */
+  seed?: number;
+  /** False alerts per week the user accepts, network-wide. @defaultValue 2 */
+  falseAlertsPerWeek?: number;
+  /** @defaultValue 100 */
+  trees?: number;
+  /** ψ. @defaultValue 256 */
+  sampleSize?: number;
+  /** The cadence at which the worker scores each device. @defaultValue 60000 */
+  scoreIntervalMs?: number;
+  /** Devices the live system scores (for the scoring rate). @defaultValue the devices in the baseline */
+  devices?: number;
+  config?: Partial<FeatureConfig>;
+  /** Model input vectors the user marked "this was fine": trained on as normal. */
+  extraNormal?: ReadonlyArray<ArrayLike<number>>;
+  /** Windows to leave out (alerts nobody confirmed as fine), per device. */
+  exclude?: ReadonlyArray<{ deviceId: string; from: number; to: number }>;
+  /** Leave out each device's first windows while its own references form. @defaultValue config.stationaryAfterMs (2 h) */
+  warmupMs?: number;
+  /** Features reported per assessment. @defaultValue 5 */
+  topFeatures?: number;
+  /** @defaultValue 'unsaved' (set when saved into a model directory) */
+  version?: string;
+}
+
+export class TrainingError extends Error {
+  override readonly name = 'TrainingError';
+}
+
+export function toDeviceEvents(baseline: ReadonlyArray<DeviceEvent | Message>): DeviceEvent[] {
+  const out: DeviceEvent[] = [];
+  for (const item of baseline) {
+    if ('type' in item) out.push(...eventsFromMessage(item));
+    else out.push(item);
+  }
+  return out;
+}
+
+function medianIgnoringNaN(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return 0;
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+/** Fits the behaviour model on a baseline period: features → isolation forest → thresholds from the budget. */
+export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
+  const config: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, ...options.config };
+  const scoreIntervalMs = options.scoreIntervalMs ?? 60_000;
+  const events = toDeviceEvents(options.baseline);
+  if (events.length === 0) throw new TrainingError('the baseline holds no device behaviour events');
+  const replay = replayWindows(events, {
+    config,
+    scoreIntervalMs,
+    warmupMs: options.warmupMs ?? config.stationaryAfterMs,
+    ...(options.exclude ? { exclude: options.exclude } : {}),
+  });
+  const extra = options.extraNormal ?? [];
+  const rows = replay.windows.length + extra.length;
+  if (rows < 50) {
+    throw new TrainingError(
+      `the baseline gives ${replay.windows.length} scored windows; need at least 50 (e.g. an hour of 1 device scored every minute)`,
+    );
+  }
+  const d = FEATURE_NAMES.length;
+  const impute = FEATURE_NAMES.map((_, j) =>
+    medianIgnoringNaN(replay.windows.map((w) => w.window.values[j]!)),
+  );
+  const data = new Float64Array(rows * d);
+  replay.windows.forEach((w, i) => {
+    for (let j = 0; j < d; j++) {
+      const v = w.window.values[j]!;
+      data[i * d + j] = Number.isFinite(v) ? v : impute[j]!;
+    }
+  });
+  extra.forEach((row, k) => {
+    if (row.length !== d)
+      throw new TrainingError(`feedback example ${k} has ${row.length} values, expected ${d}`);
+    for (let j = 0; j < d; j++)
+      data[(replay.windows.length + k) * d + j] = Number.isFinite(row[j]!) ? row[j]! : impute[j]!;
+  });
+  const x = { data, rows, cols: d };
+  const seed = options.seed ?? 0;
+  const trees = options.trees ?? 100;
+  const sampleSize = options.sampleSize ?? 256;
+  const psi = Math.min(sampleSize, rows);
+  const budget = options.falseAlertsPerWeek ?? 2;
+  const devices = options.devices ?? replay.perDevice.size;
+  const groups: ForestGroup[] = FEATURE_GROUPS.map((group, g) => {
+    const features = group.features.map((name) => FEATURE_NAMES.indexOf(name));
+    const sub = selectColumns(x, features);
+    const samples = new Int32Array(trees * psi);
+    // Each group its own stream of the seed, so adding a group leaves the others' trees unchanged.
+    const forest = fitIsolationForest(sub, {
+      trees,
+      sampleSize,
+      seed: seed * 101 + g,
+      recordSamples: samples,
+    });
+    const scores = outOfBagScores(forest, sub, samples, { rangeCheck: true });
+    // Per-device score series in time order, for the extremal index (windows were appended device by device).
+    const series: Float64Array[] = [];
+    let offset = 0;
+    for (const list of replay.perDevice.values()) {
+      series.push(scores.subarray(offset, offset + list.length));
+      offset += list.length;
+    }
+    if (extra.length > 0) series.push(scores.subarray(offset));
+    const thresholds = fitThresholds(series, {
+      falseAlertsPerWeek: budget / FEATURE_GROUPS.length,
+      scoresPerWeek: (devices * WEEK_MS) / scoreIntervalMs,
+      runLength: Math.max(1, Math.ceil(config.windowMs / scoreIntervalMs)),
+    });
+    return { name: group.name, features, forest, thresholds };
+  });
+  const params: AnomalyModelParams = {
+    trees,
+    sampleSize: psi,
+    seed,
+    scoreIntervalMs,
+    topFeatures: options.topFeatures ?? 5,
+    falseAlertsPerWeek: budget,
+  };
+  return new AnomalyModel({
+    version: options.version ?? 'unsaved',
+    featureNames: FEATURE_NAMES,
+    config,
+    params,
+    groups,
+    impute,
+    summary: {
+      devices: replay.perDevice.size,
+      windows: replay.windows.length,
+      events: replay.events,
+      from: replay.from,
+      to: replay.to,
+      feedbackExamples: extra.length,
+    },
+  });
+}
+
+/**
+ * Scheduled retraining (pure): a new forest and score distribution from recent normal history, keeping the
+ * budget, the parameters and what feedback taught the thresholds. `feedbackExamples` are vectors the user
+ * marked "this was fine"; they join the normal history.
+ */
+export function retrain(
+  model: AnomalyModel,
+  recentNormal: ReadonlyArray<DeviceEvent | Message>,
+  seed: number,
+  options: Pick<TrainAnomalyOptions, 'extraNormal' | 'exclude' | 'devices' | 'version'> = {},
+): AnomalyModel {
+  const { params, config } = model.data;
+  const next = trainAnomalyModel({
+    baseline: recentNormal,
+    seed,
+    falseAlertsPerWeek: params.falseAlertsPerWeek,
+    trees: params.trees,
+    sampleSize: Math.max(params.sampleSize, 256),
+    scoreIntervalMs: params.scoreIntervalMs,
+    config,
+    topFeatures: params.topFeatures,
+    ...options,
+  });
+  // What feedback taught the thresholds carries over, group by group.
+  const learned = new Map(model.data.groups.map((g) => [g.name, g.thresholds]));
+  return next.mapThresholds((t, name) => {
+    const old = learned.get(name);
+    return old ? { ...t, typeFactor: { ...old.typeFactor }, feedback: { ...old.feedback } } : t;
+  });
+}
