@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceRegistry } from '../store/device-registry.js';
 import type { IngestSink } from './ingest-sink.js';
+import type { PipelineTuning } from './pipeline-tuning.js';
 import type { ResultsBus } from './results-bus.js';
 
 /** A job that can never succeed, parked with its reason instead of blocking the queue. */
@@ -28,6 +30,10 @@ export interface PipelineOptions {
   metrics?: Registry;
   /** Key prefix for Redis (queues, pub/sub channels, store), so tests and deployments can share one Redis. */
   prefix?: string;
+  /** Where the pipeline logs (default: pino at `info` on stderr). */
+  logger?: Logger;
+  /** Advanced settings (batching, partitions, leases…); see docs/pipeline.md. */
+  tuning?: PipelineTuning;
 }
 
 /** What a hub process needs from the ingestion side; `openPipeline` (src/ingest/open-pipeline.ts) builds it. */

@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import type { IngestRecord, IngestSink } from './ingest-sink.js';
+import type { IngestMetrics } from './metrics.js';
+import { partitionOf } from './partition.js';
+import type { IngestQueue } from './queue.js';
+
+export interface SinkOptions {
+  /** Records per job at most. @defaultValue 500 */
+  maxBatch?: number;
+  /**
+   * How long a partition's first record waits for company before its batch is sent (0 = end of the current event
+   * loop turn). While a partition's previous batch is being added, records accumulate regardless, so batches grow
+   * with load on their own. @defaultValue 2
+   */
+  lingerMs?: number;
+  /** Records held at most while the queue is slow or unreachable; beyond it `offer` returns QUEUE_FULL. @defaultValue 50000 */
+  maxBuffered?: number;
+  /** Back-off between attempts while the queue is unreachable. @defaultValue 100 … 2000 ms */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** How long `close` keeps trying to hand over what it holds. @defaultValue 10000 */
+  closeTimeoutMs?: number;
+}
+
+interface Part {
+  pending: IngestRecord[];
+  inflight: boolean;
+  /** Cancels the scheduled send, if any. */
+  timer: (() => void) | null;
+  failures: number;
+}
+
+/**
+ * The hub's IngestSink over either queue. Per partition: records wait in arrival order, at most one batch is in
+ * flight (so a failed add is retried before anything behind it — order is kept through outages), and nothing is
+ * dropped: when the bound is reached new records are refused with QUEUE_FULL instead.
+ */
+export class BatchingSink implements IngestSink {
+  private readonly parts: Part[];
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
+  private readonly maxBuffered: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private buffered = 0;
+  private closing = false;
+  private drainWaiters: Array<() => void> = [];
+  private unavailableSince: number | null = null;
+
+  constructor(
+    private readonly queue: IngestQueue,
+    private readonly logger: Logger,
+    private readonly metrics: IngestMetrics | null = null,
+    options: SinkOptions = {},
+  ) {
+    this.parts = Array.from({ length: queue.partitions }, () => ({
+      pending: [],
+      inflight: false,
+      timer: null,
+      failures: 0,
+    }));
+    this.maxBatch = options.maxBatch ?? 500;
+    this.lingerMs = options.lingerMs ?? 2;
+    this.maxBuffered = options.maxBuffered ?? 50_000;
+    this.retryMinMs = options.retryMinMs ?? 100;
+    this.retryMaxMs = options.retryMaxMs ?? 2000;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  }
+
+  private readonly closeTimeoutMs: number;
+
+  /** Records accepted and not yet handed to the queue. */
+  get bufferedRecords(): number {
+    return this.buffered;
+  }
+
+  /** True while the queue refuses batches (Redis unreachable). */
+  get queueUnavailable(): boolean {
+    return this.unavailableSince !== null;
+  }
+
+  offer(record: IngestRecord): ProtocolError | null {
+    if (this.closing) {
+      return new ProtocolError('QUEUE_FULL', 'the hub is shutting down; message not accepted, resend later');
+    }
+    if (this.buffered >= this.maxBuffered) {
+      this.metrics?.queueFull.inc();
+      return new ProtocolError(
+        'QUEUE_FULL',
+        `ingestion queue ${this.unavailableSince === null ? 'is behind' : 'is unreachable'} and the hub buffer is full (${this.buffered} messages); message not accepted, resend later`,
+        { context: { buffered: this.buffered } },
+      );
+    }
+    let p: number;
+    try {
+      p = partitionOf(record.message, this.queue.partitions);
+    } catch (error) {
+      return new ProtocolError('INVALID_DATA', `cannot route message: ${(error as Error).message}`);
+    }
+    const part = this.parts[p]!;
+    part.pending.push(record);
+    this.buffered += 1;
+    this.metrics?.buffered.set(this.buffered);
+    if (!part.inflight && part.failures === 0) {
+      if (part.pending.length >= this.maxBatch) this.send(p);
+      else if (part.timer === null) part.timer = this.schedule(p, this.lingerMs);
+    }
+    return null;
+  }
+
+  private schedule(p: number, ms: number): () => void {
+    if (ms <= 0) {
+      // End of the current event-loop turn (setTimeout(0) would wait a timer tick, ≥ 1 ms).
+      const h = setImmediate(() => this.send(p));
+      return () => clearImmediate(h);
+    }
+    const h = setTimeout(() => this.send(p), ms);
+    return () => clearTimeout(h);
+  }
+
+  private send(p: number): void {
+    const part = this.parts[p]!;
+    if (part.timer !== null) {
+      part.timer();
+      part.timer = null;
+    }
+    if (part.inflight || part.pending.length === 0) return;
+    const batch = part.pending.length <= this.maxBatch ? part.pending : part.pending.slice(0, this.maxBatch);
+    part.pending = batch === part.pending ? [] : part.pending.slice(this.maxBatch);
+    part.inflight = true;
+    this.queue.add(p, batch).then(
+      () => {
+        part.inflight = false;
+        part.failures = 0;
+        this.buffered -= batch.length;
+        this.metrics?.buffered.set(this.buffered);
+        if (this.unavailableSince !== null) {
+          this.logger.info(
+            { downMs: Date.now() - this.unavailableSince, buffered: this.buffered },
+            'ingestion queue reachable again; draining the buffer in order',
+          );
+          this.unavailableSince = null;
+          // Partitions that were waiting for their retry timer go now.
+          for (let i = 0; i < this.parts.length; i++) if (this.parts[i]!.failures > 0) this.kick(i);
+        }
+        // What arrived during the add goes at once: batches grow with load instead of latency.
+        if (part.pending.length > 0) this.send(p);
+        this.checkDrained();
+      },
+      (error: unknown) => {
+        part.inflight = false;
+        part.pending = batch.concat(part.pending);
+        part.failures += 1;
+        if (this.unavailableSince === null) {
+          this.unavailableSince = Date.now();
+          this.logger.warn(
+            { err: error, buffered: this.buffered },
+            'ingestion queue unavailable; buffering accepted messages (bounded)',
+          );
+        }
+        const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(10, part.failures - 1));
+        part.timer = this.schedule(p, delay);
+      },
+    );
+  }
+
+  private kick(p: number): void {
+    const part = this.parts[p]!;
+    part.failures = 0;
+    if (!part.inflight) this.send(p);
+  }
+
+  private checkDrained(): void {
+    if (this.buffered > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Sends everything now and resolves when all of it has reached the queue (waits through an outage). */
+  async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    const drained = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    for (let p = 0; p < this.parts.length; p++) {
+      const part = this.parts[p]!;
+      if (!part.inflight && part.failures === 0) this.send(p);
+    }
+    await drained;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.closeTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const part of this.parts) part.timer?.();
+    if (timedOut && this.buffered > 0) {
+      this.logger.error(
+        { lost: this.buffered },
+        'closing with accepted messages the ingestion queue never took (queue unreachable); they are lost',
+      );
+    }
+  }
+}

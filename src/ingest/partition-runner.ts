@@ -1,0 +1,290 @@
+import type { Logger } from 'pino';
+import { type IngestMessage, type Message, Message as MessageSchema, subjectOf } from '../protocol/index.js';
+import {
+  type BatchCommit,
+  isPartitionLostError,
+  type PartitionStore,
+  type SeenKey,
+  type StoredDeadLetter,
+} from '../store/ingest-store.js';
+import { seenKeyOf, seenKeyText } from './dedupe.js';
+import {
+  type DeviceState,
+  deserializeDeviceState,
+  newPartitionState,
+  type PartitionState,
+  serializeDeviceState,
+} from './device-state.js';
+import { PartitionRestartError } from './errors.js';
+import type { IngestRecord } from './ingest-sink.js';
+import type { IngestMetrics } from './metrics.js';
+import { type ProcessOptions, processBatch } from './process-batch.js';
+import type { QueueJob } from './queue.js';
+import { decodeBatch } from './wire.js';
+import type { WorkerModels } from './worker-models.js';
+
+export interface RunnerOptions {
+  partition: number;
+  store: PartitionStore;
+  models: () => WorkerModels;
+  logger: Logger;
+  metrics: IngestMetrics | null;
+  /** Epoch ms; injectable for deterministic tests. */
+  clock: () => number;
+  processOptions?: Partial<ProcessOptions>;
+  /** Keep a changelog so another worker can rebuild the state exactly (distributed). */
+  changelog: boolean;
+  /** How often device states are checkpointed. @defaultValue 5000 */
+  checkpointIntervalMs?: number;
+  /** Device states idle this long are dropped from memory and the checkpoint. @defaultValue 24 h */
+  stateIdleMs?: number;
+  /** Validate every result against the protocol schemas before publishing. @defaultValue true */
+  validateResults?: boolean;
+  /** Called after each committed batch (tests, benchmarks). */
+  onCommitted?: (info: { records: number; results: readonly Message[] }) => void;
+}
+
+const RETRY_MAX_MS = 5000;
+
+/**
+ * Runs one partition: for each job, validate → skip what was already applied → processBatch → commit (effects and
+ * results together). Holds the partition's device states; checkpoints them periodically.
+ */
+export class PartitionRunner {
+  private lastCheckpoint = 0;
+  private checkpointing: Promise<void> | null = null;
+  private broken = false;
+
+  private constructor(
+    private readonly o: RunnerOptions,
+    private state: PartitionState,
+  ) {
+    this.lastCheckpoint = o.clock();
+  }
+
+  /** Restores the partition's state: last checkpoint plus the changelog written after it. */
+  static async open(options: RunnerOptions): Promise<PartitionRunner> {
+    const started = Date.now();
+    const { states, log } = await options.store.loadCheckpoint();
+    const state = newPartitionState();
+    for (const [id, bytes] of states) state.devices.set(id, deserializeDeviceState(bytes));
+    let replayed = 0;
+    for (const entry of log) {
+      const records = (JSON.parse(entry.payload) as Array<[IngestMessage, number, string]>).map(
+        ([message, receivedAt, hubId]) => ({ message, receivedAt, hubId }),
+      );
+      processBatch(state, records, options.models(), entry.now, optionsOf(options));
+      replayed += records.length;
+    }
+    options.logger.info(
+      { partition: options.partition, devices: state.devices.size, replayed, ms: Date.now() - started },
+      'partition state restored',
+    );
+    return new PartitionRunner(options, state);
+  }
+
+  get devices(): ReadonlyMap<string, DeviceState> {
+    return this.state.devices;
+  }
+
+  readonly handle = async (job: QueueJob): Promise<void> => {
+    if (this.broken) throw new PartitionRestartError(this.o.partition, 'partition is being reloaded');
+    const o = this.o;
+    const deadLetters: StoredDeadLetter[] = [];
+    let records: readonly IngestRecord[];
+    if (job.records !== undefined) records = job.records;
+    else {
+      // Throws DeadLetterError for a payload that is not a batch at all.
+      const decoded = decodeBatch(job.payload);
+      records = decoded.records;
+      for (const bad of decoded.invalid) {
+        deadLetters.push(this.deadLetter(`${job.id}#${bad.index}`, bad.reason, job.attempt, bad.payload));
+      }
+    }
+    // Drop repeats inside the batch, then ask the store what was applied already.
+    const keys: SeenKey[] = [];
+    const unique: IngestRecord[] = [];
+    const inBatch = new Set<string>();
+    for (const r of records) {
+      const key = seenKeyOf(r);
+      const text = seenKeyText(key);
+      if (inBatch.has(text)) continue;
+      inBatch.add(text);
+      keys.push(key);
+      unique.push(r);
+    }
+    const deviceIds = [...new Set(unique.map((r) => subjectOf(r.message)))];
+    const { seen, control } = await this.retrying('prepare', () => o.store.prepare(keys, deviceIds));
+    const fresh: IngestRecord[] = [];
+    const freshKeys: SeenKey[] = [];
+    for (let i = 0; i < unique.length; i++) {
+      if (seen[i]) continue;
+      fresh.push(unique[i]!);
+      freshKeys.push(keys[i]!);
+    }
+    const duplicates = records.length - fresh.length;
+    if (duplicates > 0) o.metrics?.duplicates.inc(duplicates);
+    if (fresh.length === 0) {
+      if (deadLetters.length > 0) await this.commitDeadLettersOnly(deadLetters);
+      o.metrics?.jobs.inc({ outcome: deadLetters.length > 0 ? 'dead_letter' : 'duplicate' });
+      return;
+    }
+
+    const now = o.clock();
+    let out: ReturnType<typeof processBatch>;
+    try {
+      out = processBatch(this.state, fresh, o.models(), now, { ...optionsOf(o), control });
+    } catch (error) {
+      this.broken = true;
+      throw new PartitionRestartError(o.partition, `worker state failure: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const results = o.validateResults === false ? out.results : this.validResults(out.results);
+    for (const f of out.failures) {
+      for (const r of f.records) {
+        deadLetters.push(
+          this.deadLetter(`${job.id}:${seenKeyText(seenKeyOf(r))}`, f.reason, job.attempt, r.message),
+        );
+      }
+    }
+    const commit: BatchCommit = {
+      seen: freshKeys,
+      devices: out.devices,
+      calibrations: out.calibrations,
+      results,
+      counters: out.counters,
+      deadLetters,
+      now,
+      log: o.changelog ? JSON.stringify(fresh.map((r) => [r.message, r.receivedAt, r.hubId])) : null,
+    };
+    try {
+      await this.retrying('commit', () => o.store.commit(commit));
+    } catch (error) {
+      // The state already holds this batch but the store does not: reload before doing anything else.
+      this.broken = true;
+      throw error;
+    }
+    const published = Date.now();
+    if (o.metrics) {
+      o.metrics.jobs.inc({ outcome: 'applied' });
+      for (const r of fresh) {
+        o.metrics.records.inc({ type: r.message.type });
+        o.metrics.latency.observe(Math.max(0, published - r.receivedAt) / 1000);
+      }
+    }
+    o.onCommitted?.({ records: fresh.length, results });
+    if (now - this.lastCheckpoint >= (o.checkpointIntervalMs ?? 5000) && this.checkpointing === null) {
+      this.checkpointing = this.checkpoint()
+        .catch((err: unknown) => {
+          if (isPartitionLostError(err)) this.broken = true;
+          o.logger.warn({ err, partition: o.partition }, 'checkpoint failed');
+        })
+        .finally(() => {
+          this.checkpointing = null;
+        });
+    }
+  };
+
+  /** Writes the states changed since the last checkpoint (and forgets devices idle for long). */
+  async checkpoint(): Promise<void> {
+    if (this.broken) return;
+    const o = this.o;
+    const now = o.clock();
+    this.lastCheckpoint = now;
+    const idleBefore = now - (o.stateIdleMs ?? 24 * 3600_000);
+    const states = new Map<string, Uint8Array | null>();
+    for (const [id, device] of this.state.devices) {
+      if (device.lastSeenMs < idleBefore) {
+        this.state.devices.delete(id);
+        states.set(id, null);
+      }
+    }
+    // Serialised synchronously, so the snapshot matches the last committed batch exactly.
+    for (const id of this.state.dirty) {
+      const device = this.state.devices.get(id);
+      if (device) states.set(id, serializeDeviceState(device));
+    }
+    this.state.dirty.clear();
+    await o.store.saveCheckpoint(states);
+  }
+
+  /** Waits for a checkpoint in progress, then writes a final one (graceful hand-over, shutdown). */
+  async close(): Promise<void> {
+    await this.checkpointing;
+    await this.checkpoint();
+  }
+
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
+  private validResults(results: readonly Message[]): Message[] {
+    const valid: Message[] = [];
+    for (const m of results) {
+      const check = MessageSchema.safeParse(m);
+      if (check.success) valid.push(m);
+      else {
+        this.o.metrics?.invalidResults.inc();
+        this.o.logger.error(
+          { type: m.type, issue: check.error.issues[0], partition: this.o.partition },
+          'dropping a result that does not validate against the protocol',
+        );
+      }
+    }
+    return valid;
+  }
+
+  private deadLetter(id: string, reason: string, attempts: number, payload: unknown): StoredDeadLetter {
+    this.o.metrics?.deadLetters.inc({ kind: 'record' });
+    this.o.logger.warn({ id, reason, partition: this.o.partition }, 'record dead-lettered');
+    return { id, reason, failedAt: new Date().toISOString(), attempts, payload: truncatePayload(payload) };
+  }
+
+  private async commitDeadLettersOnly(deadLetters: StoredDeadLetter[]): Promise<void> {
+    const commit: BatchCommit = {
+      seen: [],
+      devices: [],
+      calibrations: [],
+      results: [],
+      counters: new Map(),
+      deadLetters,
+      now: this.o.clock(),
+      log: null,
+    };
+    await this.retrying('commit', () => this.o.store.commit(commit));
+  }
+
+  /** Retries a store call through transient failures; never retries a lost partition. */
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (isPartitionLostError(error) || attempt >= 20) throw error;
+        const delay = Math.min(RETRY_MAX_MS, 50 * 2 ** attempt);
+        this.o.logger.warn(
+          { err: error, partition: this.o.partition, attempt, delay },
+          `${what} failed; retrying`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+function optionsOf(o: RunnerOptions): { options?: Partial<ProcessOptions> } {
+  return o.processOptions === undefined ? {} : { options: o.processOptions };
+}
+
+/** Keeps a dead letter readable and bounded (the API returns it). */
+export function truncatePayload(payload: unknown, maxChars = 4096): unknown {
+  let text: string;
+  try {
+    text = JSON.stringify(payload) ?? String(payload);
+  } catch {
+    return String(payload).slice(0, maxChars);
+  }
+  if (text.length <= maxChars) return payload;
+  return { truncated: true, chars: text.length, head: text.slice(0, maxChars) };
+}

@@ -1,0 +1,28 @@
+import type { SinkOptions } from './batching-sink.js';
+import type { ProcessOptions } from './process-batch.js';
+
+/** Advanced pipeline settings; every field is optional with the default documented in docs/pipeline.md. */
+export interface PipelineTuning {
+  /** Ingestion partitions (distributed). Stored in Redis on first use; every hub and worker adopts it. @defaultValue 8 */
+  partitions?: number;
+  sink?: SinkOptions;
+  /** In-process queue capacity in records (embedded). @defaultValue 200000 */
+  memoryQueueCapacity?: number;
+  /** Partition lease time-to-live (distributed). @defaultValue 10000 */
+  leaseMs?: number;
+  /** BullMQ job lock; a crashed worker's job is redelivered after about this long. @defaultValue 10000 */
+  lockDurationMs?: number;
+  /** @defaultValue 5000 */
+  stalledIntervalMs?: number;
+  /** How often device states are checkpointed. @defaultValue 5000 */
+  checkpointIntervalMs?: number;
+  /** Partitions one worker process takes at most. @defaultValue all */
+  workerCapacity?: number;
+  /** How long idempotency keys of probes and device events are kept. @defaultValue 6 h */
+  seenTtlMs?: number;
+  process?: Partial<ProcessOptions>;
+  /** Validate each result against the protocol before publishing. @defaultValue true */
+  validateResults?: boolean;
+  /** How often the model directory's LATEST is polled. @defaultValue 2000 */
+  modelPollMs?: number;
+}

@@ -1,0 +1,651 @@
+import type {
+  BehaviourAssessment,
+  BehaviourEvent,
+  DeviceProfile,
+  TrustAssessment,
+} from '../models/contracts/behaviour.js';
+import type { AnchorReading, PositionEstimate } from '../models/contracts/positioning.js';
+import {
+  type AnomalyType,
+  type IngestMessage,
+  type Location,
+  type Message,
+  type MessageOf,
+  makeMessage,
+  type Severity,
+  subjectOf,
+  type TrustLevel,
+} from '../protocol/index.js';
+import type { DevicePatch } from '../store/device-registry.js';
+import { counterKey, type DeviceControl, type DeviceWrite } from '../store/ingest-store.js';
+import { type DeviceState, newDeviceState, type PartitionState, type ProbeSample } from './device-state.js';
+import type { IngestRecord } from './ingest-sink.js';
+import { fnv1a } from './partition.js';
+import type { WorkerModels } from './worker-models.js';
+
+// The worker's core: a deterministic function of (state, records, models, now). No I/O — the live worker wraps it
+// with dedupe, storage and publishing; the replay tool calls it directly.
+
+export interface ProcessOptions {
+  /** Probes kept per anchor link in a device's measurement window. @defaultValue 16 */
+  windowSize: number;
+  /** Minimum ms between two routine mlScoreUpdates of a device (anomalies and trust changes go out at once). @defaultValue 1000 */
+  scoreIntervalMs: number;
+  /** Minimum ms between two routine registry writes of a device (position, rssi, lastSeen). @defaultValue 1000 */
+  registryIntervalMs: number;
+  /** Minimum ms between two anomalyDetected of the same type for a device. @defaultValue 60000 */
+  anomalyCooldownMs: number;
+  /** Anomaly times remembered per device for the trust score. @defaultValue 50 */
+  maxAnomalyTimes: number;
+}
+
+export const DEFAULT_PROCESS_OPTIONS: ProcessOptions = {
+  windowSize: 16,
+  scoreIntervalMs: 1000,
+  registryIntervalMs: 1000,
+  anomalyCooldownMs: 60_000,
+  maxAnomalyTimes: 50,
+};
+
+export interface ProcessContext {
+  options?: Partial<ProcessOptions>;
+  /** User-set fields of the registry (trust level, approval) for the devices of the batch. */
+  control?: ReadonlyMap<string, DeviceControl>;
+}
+
+export interface RecordFailure {
+  records: IngestRecord[];
+  reason: string;
+}
+
+export interface BatchOutput {
+  state: PartitionState;
+  /** deviceUpdate, mlScoreUpdate, anomalyDetected, trustUpdate, trustAlert — each with the producing agent's id. */
+  results: Message[];
+  /** Registry writes. */
+  devices: DeviceWrite[];
+  calibrations: Array<MessageOf<'pingCalibration'>>;
+  /** Effect counters (`probe:<agentId>` …). */
+  counters: Map<string, number>;
+  /** Records a model failed on: dead-lettered by the caller; the rest of the batch is unaffected. */
+  failures: RecordFailure[];
+}
+
+/**
+ * Applies `records` (already deduplicated, in acceptance order) to `state` and returns what to store and publish.
+ * Takes ownership of `state` (it is updated in place and returned). Deterministic for equal inputs.
+ */
+export function processBatch(
+  state: PartitionState,
+  records: readonly IngestRecord[],
+  models: WorkerModels,
+  now: number,
+  context: ProcessContext = {},
+): BatchOutput {
+  const options = { ...DEFAULT_PROCESS_OPTIONS, ...context.options };
+  const out: BatchOutput = {
+    state,
+    results: [],
+    devices: [],
+    calibrations: [],
+    counters: new Map(),
+    failures: [],
+  };
+  // Group by device, keeping each device's records in order (devices are independent of each other).
+  const byDevice = new Map<string, IngestRecord[]>();
+  for (const record of records) {
+    const subject = subjectOf(record.message);
+    const list = byDevice.get(subject);
+    if (list) list.push(record);
+    else byDevice.set(subject, [record]);
+  }
+  for (const [deviceId, recs] of byDevice) {
+    let device = state.devices.get(deviceId);
+    const isNew = device === undefined;
+    device ??= newDeviceState(deviceId, recs[0]!.message.agentId, now);
+    const step = new DeviceStep(device, models, now, options, context.control?.get(deviceId));
+    try {
+      step.run(recs);
+    } catch (error) {
+      // A model threw: its state for this device may be half-updated, so start it afresh next time.
+      device.positioner = null;
+      device.behaviour = null;
+      out.failures.push({ records: recs, reason: `ML_ERROR: ${(error as Error).message}`.slice(0, 1000) });
+      if (!isNew) state.dirty.add(deviceId);
+      continue;
+    }
+    if (isNew) state.devices.set(deviceId, device);
+    state.dirty.add(deviceId);
+    out.results.push(...step.results);
+    if (step.patch !== null) out.devices.push({ deviceId, agentId: device.agentId, patch: step.patch });
+    out.calibrations.push(...step.calibrations);
+    for (const [key, n] of step.counters) out.counters.set(key, (out.counters.get(key) ?? 0) + n);
+  }
+  return out;
+}
+
+const TRUST_RANK: Record<TrustLevel, number> = {
+  trusted: 0,
+  unknown: 1,
+  suspicious: 2,
+  untrusted: 3,
+  blocked: 4,
+};
+
+/** Processes one device's records of one batch. */
+class DeviceStep {
+  readonly results: Message[] = [];
+  readonly calibrations: Array<MessageOf<'pingCalibration'>> = [];
+  readonly counters = new Map<string, number>();
+  patch: DevicePatch | null = null;
+  private readonly iso: string;
+  private readings: AnchorReading[] = [];
+  private behaviourTouched = false;
+  private sawProbe = false;
+  private forceRegistry = false;
+  private metadata: DevicePatch = {};
+
+  constructor(
+    private readonly d: DeviceState,
+    private readonly models: WorkerModels,
+    private readonly now: number,
+    private readonly options: ProcessOptions,
+    private readonly control: DeviceControl | undefined,
+  ) {
+    this.iso = new Date(now).toISOString();
+  }
+
+  run(records: readonly IngestRecord[]): void {
+    const d = this.d;
+    this.syncModelStates();
+    if (this.control?.trustLevel !== undefined) d.trustLevel = this.control.trustLevel;
+    const decisionChanged = this.control !== undefined && this.control.userDecision !== d.userDecision;
+    if (this.control !== undefined) {
+      if (this.control.userDecision === undefined) delete d.userDecision;
+      else d.userDecision = this.control.userDecision;
+    }
+    for (const record of records) this.apply(record.message);
+    d.lastSeenMs = Math.max(d.lastSeenMs, this.now);
+
+    const estimate = this.locate();
+    if (this.sawProbe || estimate !== null) this.emitDeviceUpdate(estimate);
+    const assessment = this.behaviourTouched ? this.assessBehaviour() : null;
+    const anomaly = assessment?.anomalous ? this.emitAnomaly(assessment) : false;
+    const trust = this.models.trust === null ? null : this.models.trust.assess(this.profile(), this.now);
+    const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, anomaly) : false;
+    this.emitScores(assessment, trust, estimate, anomaly || trustChanged);
+    this.buildPatch(estimate);
+  }
+
+  private add(counter: 'probe' | 'calibration' | 'event', agentId: string): void {
+    const key = counterKey(counter, agentId);
+    this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
+  }
+
+  private apply(m: IngestMessage): void {
+    const d = this.d;
+    d.agentId = m.agentId;
+    const t = Date.parse(m.timestamp);
+    switch (m.type) {
+      case 'pingResult': {
+        d.probes += 1;
+        this.add('probe', m.agentId);
+        this.sawProbe = true;
+        const data = m.data;
+        const sample: ProbeSample = { t, success: data.success };
+        if (data.success && data.rtt !== undefined) sample.rtt = data.rtt;
+        if (data.rssi !== undefined) {
+          sample.rssi = data.rssi;
+          d.rssi = data.rssi;
+        }
+        if (data.processingOffset !== undefined) sample.processingOffset = data.processingOffset;
+        this.pushSample(data.targetIp, sample);
+        const reading = readingOf(data.targetIp, sample);
+        if (reading) this.readings.push(reading);
+        const event: BehaviourEvent = { kind: 'probe', t, anchorId: data.targetIp, success: data.success };
+        if (sample.rtt !== undefined) event.rtt = sample.rtt;
+        if (sample.rssi !== undefined) event.rssi = sample.rssi;
+        this.observe(event);
+        return;
+      }
+      case 'pingCalibration':
+        d.calibrations += 1;
+        this.add('calibration', m.agentId);
+        this.calibrations.push(m);
+        return;
+      case 'deviceJoin': {
+        d.events += 1;
+        this.add('event', m.agentId);
+        const data = m.data;
+        d.online = true;
+        const p = d.profile;
+        if (data.macAddress !== undefined) p.macAddress = data.macAddress;
+        if (data.vendor !== undefined) p.vendor = data.vendor;
+        if (data.deviceType !== undefined) p.deviceType = data.deviceType;
+        if (data.hostname !== undefined) p.hostname = data.hostname;
+        if (data.services !== undefined) p.services = [...data.services];
+        if (data.rssi !== undefined) d.rssi = data.rssi;
+        if (data.firstSeen !== undefined) d.firstSeenMs = Math.min(d.firstSeenMs, Date.parse(data.firstSeen));
+        const meta = this.metadata;
+        meta.online = true;
+        if (data.hostname !== undefined) meta.hostname = data.hostname;
+        if (data.ipAddress !== undefined) meta.ipAddress = data.ipAddress;
+        if (data.macAddress !== undefined) meta.macAddress = data.macAddress;
+        if (data.vendor !== undefined) meta.vendor = data.vendor;
+        if (data.deviceType !== undefined) meta.deviceType = data.deviceType;
+        if (data.protocols !== undefined) meta.protocols = [...data.protocols];
+        if (data.services !== undefined) meta.services = [...data.services];
+        this.forceRegistry = true;
+        const event: BehaviourEvent = { kind: 'join', t };
+        if (data.services !== undefined) event.services = data.services;
+        if (data.macAddress !== undefined) event.macAddress = data.macAddress;
+        if (data.vendor !== undefined) event.vendor = data.vendor;
+        if (data.deviceType !== undefined) event.deviceType = data.deviceType;
+        if (data.hostname !== undefined) event.hostname = data.hostname;
+        this.observe(event);
+        return;
+      }
+      case 'deviceLeave':
+        d.events += 1;
+        this.add('event', m.agentId);
+        d.online = false;
+        this.metadata.online = false;
+        this.forceRegistry = true;
+        this.observe({ kind: 'leave', t, reason: m.data.reason });
+        return;
+      case 'deviceUpdate': {
+        d.events += 1;
+        this.add('event', m.agentId);
+        const data = m.data;
+        const event: BehaviourEvent = { kind: 'update', t };
+        if (data.rssi !== undefined) {
+          d.rssi = data.rssi;
+          event.rssi = data.rssi;
+        }
+        const perf = data.performance;
+        if (perf?.latency !== undefined) event.latency = perf.latency;
+        if (perf?.packetLoss !== undefined) event.packetLoss = perf.packetLoss;
+        if (perf?.bandwidth !== undefined) event.bandwidth = perf.bandwidth;
+        if (perf !== undefined) {
+          const copy: NonNullable<DevicePatch['performance']> = {};
+          if (perf.latency !== undefined) copy.latency = perf.latency;
+          if (perf.packetLoss !== undefined) copy.packetLoss = perf.packetLoss;
+          if (perf.bandwidth !== undefined) copy.bandwidth = perf.bandwidth;
+          this.metadata.performance = copy;
+        }
+        const act = data.activity;
+        if (act?.portScans !== undefined) {
+          event.portScans = act.portScans;
+          d.profile.portScans += act.portScans;
+        }
+        if (act?.connectionAttempts !== undefined) {
+          event.connectionAttempts = act.connectionAttempts;
+          d.profile.connectionAttempts += act.connectionAttempts;
+        }
+        if (act?.dataVolume !== undefined) event.dataVolume = act.dataVolume;
+        if (act?.services !== undefined) {
+          event.services = act.services;
+          d.profile.services = [...act.services];
+          this.metadata.services = [...act.services];
+        }
+        this.observe(event);
+        return;
+      }
+    }
+  }
+
+  private pushSample(anchorId: string, sample: ProbeSample): void {
+    let window = this.d.anchors.get(anchorId);
+    if (!window) {
+      window = [];
+      this.d.anchors.set(anchorId, window);
+    }
+    window.push(sample);
+    if (window.length > this.options.windowSize) window.splice(0, window.length - this.options.windowSize);
+  }
+
+  private observe(event: BehaviourEvent): void {
+    const model = this.models.behaviour;
+    if (model === null || this.d.behaviour === null) return;
+    this.d.behaviour.state = model.observe(this.d.behaviour.state, event);
+    this.behaviourTouched = true;
+  }
+
+  /** A new model version starts from a fresh state, warmed with the device's measurement windows. */
+  private syncModelStates(): void {
+    const d = this.d;
+    const { positioner, behaviour } = this.models;
+    if (positioner === null) d.positioner = null;
+    else if (d.positioner === null || d.positioner.version !== positioner.version) {
+      let state = positioner.initialState();
+      const warm = this.windowReadings();
+      if (warm.length > 0) state = positioner.update(state, warm, this.now).state;
+      d.positioner = { version: positioner.version, state };
+    }
+    if (behaviour === null) d.behaviour = null;
+    else if (d.behaviour === null || d.behaviour.version !== behaviour.version) {
+      let state = behaviour.initialState(d.deviceId);
+      for (const [anchorId, sample] of this.windowSamples()) {
+        const event: BehaviourEvent = { kind: 'probe', t: sample.t, anchorId, success: sample.success };
+        if (sample.rtt !== undefined) event.rtt = sample.rtt;
+        if (sample.rssi !== undefined) event.rssi = sample.rssi;
+        state = behaviour.observe(state, event);
+      }
+      d.behaviour = { version: behaviour.version, state };
+    }
+  }
+
+  private windowSamples(): Array<[string, ProbeSample]> {
+    const all: Array<[string, ProbeSample]> = [];
+    for (const [anchorId, window] of this.d.anchors) for (const s of window) all.push([anchorId, s]);
+    return all.sort((a, b) => a[1].t - b[1].t);
+  }
+
+  private windowReadings(): AnchorReading[] {
+    const out: AnchorReading[] = [];
+    for (const [anchorId, sample] of this.windowSamples()) {
+      const r = readingOf(anchorId, sample);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private locate(): PositionEstimate | null {
+    const model = this.models.positioner;
+    const d = this.d;
+    if (model === null || d.positioner === null || this.readings.length === 0) return null;
+    this.readings.sort((a, b) => a.t - b.t);
+    const update = model.update(d.positioner.state, this.readings, this.now);
+    d.positioner.state = update.state;
+    const e = update.estimate;
+    if (e === null || !Number.isFinite(e.x) || !Number.isFinite(e.y)) return null;
+    d.estimate = e;
+    d.estimateMs = this.now;
+    const u = Number.isFinite(e.uncertainty) ? Math.max(0, e.uncertainty) : 0;
+    this.observe({ kind: 'location', t: this.now, x: e.x, y: e.y, uncertainty: u });
+    return e;
+  }
+
+  private emitDeviceUpdate(estimate: PositionEstimate | null): void {
+    const d = this.d;
+    const data: MessageOf<'deviceUpdate'>['data'] = { deviceId: d.deviceId };
+    if (d.rssi !== undefined) data.rssi = d.rssi;
+    const location = estimate !== null ? locationOf(estimate, this.models.positioner?.version) : null;
+    if (location !== null) data.location = location;
+    const perf = performanceOf(d);
+    if (perf !== null) data.performance = perf;
+    if (data.rssi === undefined && data.location === undefined && data.performance === undefined) return;
+    this.results.push(makeMessage('deviceUpdate', d.agentId, data, new Date(this.now)));
+  }
+
+  private assessBehaviour(): BehaviourAssessment | null {
+    const model = this.models.behaviour;
+    if (model === null || this.d.behaviour === null) return null;
+    return model.assess(this.d.behaviour.state, this.now);
+  }
+
+  private emitAnomaly(a: BehaviourAssessment): boolean {
+    const d = this.d;
+    const type: AnomalyType = a.anomalyType ?? 'behavior_change';
+    const last = d.lastAnomalyMs[type];
+    if (last !== undefined && this.now - last < this.options.anomalyCooldownMs) return false;
+    d.lastAnomalyMs[type] = this.now;
+    d.profile.anomalyTimes.push(this.now);
+    if (d.profile.anomalyTimes.length > this.options.maxAnomalyTimes) d.profile.anomalyTimes.shift();
+    const data: MessageOf<'anomalyDetected'>['data'] = {
+      anomalyId: `anom-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}-${type}`,
+      deviceId: d.deviceId,
+      anomalyType: type,
+      severity: a.severity ?? severityOfScore(a.anomalyScore),
+      confidence: unit(a.confidence),
+      mlModel: snake(a.mlModel, 'anomaly_model'),
+      features: flatFeatures(a.features),
+      recommendedAction: snake(a.recommendedAction ?? '', 'investigate_device'),
+      score: unit(a.anomalyScore),
+      threshold: unit(a.threshold),
+      modelVersion: a.modelVersion.slice(0, 256),
+    };
+    this.results.push(makeMessage('anomalyDetected', d.agentId, data, new Date(this.now)));
+    this.forceRegistry = true;
+    return true;
+  }
+
+  private profile(): DeviceProfile {
+    const d = this.d;
+    const p = d.profile;
+    const profile: DeviceProfile = {
+      deviceId: d.deviceId,
+      firstSeen: d.firstSeenMs,
+      anomalyTimes: p.anomalyTimes,
+      portScans: p.portScans,
+      connectionAttempts: p.connectionAttempts,
+    };
+    if (p.macAddress !== undefined) profile.macAddress = p.macAddress;
+    if (p.vendor !== undefined) profile.vendor = p.vendor;
+    if (p.deviceType !== undefined) profile.deviceType = p.deviceType;
+    if (p.hostname !== undefined) profile.hostname = p.hostname;
+    if (p.services !== undefined) profile.services = p.services;
+    if (d.userDecision !== undefined) profile.userDecision = d.userDecision;
+    return profile;
+  }
+
+  /** Emits trustUpdate (and trustAlert when trust degrades) on a level change; true when it changed. */
+  private applyTrust(trust: TrustAssessment, decisionChanged: boolean, anomaly: boolean): boolean {
+    const d = this.d;
+    d.trustScore = unit(trust.score);
+    d.trustFactors = trust.factors.slice(0, 32);
+    const previous = d.trustLevel;
+    if (trust.level === previous) return false;
+    d.trustLevel = trust.level;
+    this.forceRegistry = true;
+    const reason = decisionChanged
+      ? d.userDecision === 'approved'
+        ? 'user_approved'
+        : d.userDecision === 'blocked'
+          ? 'user_blocked'
+          : 'user_decision_cleared'
+      : anomaly
+        ? 'anomaly_history'
+        : 'behavior_analysis';
+    const date = new Date(this.now);
+    const update: MessageOf<'trustUpdate'>['data'] = {
+      deviceId: d.deviceId,
+      previousTrust: previous,
+      newTrust: trust.level,
+      reason,
+      confidence: unit(trust.confidence),
+      behaviorScore: Math.round(unit(trust.score) * 1000) / 10,
+      factors: d.trustFactors,
+    };
+    this.results.push(makeMessage('trustUpdate', d.agentId, update, date));
+    const degraded = TRUST_RANK[trust.level] > TRUST_RANK[previous] && TRUST_RANK[trust.level] >= 2;
+    if (degraded && !(trust.level === 'blocked' && d.userDecision === 'blocked')) {
+      this.results.push(makeMessage('trustAlert', d.agentId, this.trustAlert(trust, previous), date));
+    }
+    return true;
+  }
+
+  private trustAlert(trust: TrustAssessment, previous: TrustLevel): MessageOf<'trustAlert'>['data'] {
+    const d = this.d;
+    const weakest = [...trust.factors].sort((a, b) => a.value - b.value)[0];
+    const evidence: Record<string, number | boolean | string> = { trustScore: unit(trust.score) };
+    for (const f of trust.factors.slice(0, 24)) evidence[f.name.slice(0, 64)] = unit(f.value);
+    evidence.portScans = d.profile.portScans;
+    evidence.connectionAttempts = d.profile.connectionAttempts;
+    evidence.anomalies = d.profile.anomalyTimes.length;
+    const severity: Severity =
+      trust.level === 'blocked' ? 'critical' : trust.level === 'untrusted' ? 'high' : 'medium';
+    const why = weakest ? `; weakest factor ${weakest.name} = ${weakest.value.toFixed(2)}` : '';
+    return {
+      alertId: `alert-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}`,
+      deviceId: d.deviceId,
+      severity,
+      alertType: alertTypeOf(weakest?.name, d),
+      description:
+        `Trust of ${d.deviceId} dropped from ${previous} to ${trust.level} (score ${unit(trust.score).toFixed(2)})${why}`.slice(
+          0,
+          4096,
+        ),
+      evidence,
+      recommendedAction: trust.level === 'suspicious' ? 'investigate_device' : 'block_device',
+      autoBlocked: false,
+    };
+  }
+
+  private emitScores(
+    a: BehaviourAssessment | null,
+    trust: TrustAssessment | null,
+    estimate: PositionEstimate | null,
+    urgent: boolean,
+  ): void {
+    const d = this.d;
+    if (!urgent && this.now - d.lastScoresMs < this.options.scoreIntervalMs) return;
+    const scores: MessageOf<'mlScoreUpdate'>['data']['scores'] = {};
+    if (a !== null) {
+      scores.anomalyScore = unit(a.anomalyScore);
+      if (a.performanceScore !== undefined && Number.isFinite(a.performanceScore)) {
+        scores.performanceScore = unit(a.performanceScore);
+      }
+    }
+    if (trust !== null) scores.trustScore = unit(trust.score);
+    if (estimate !== null) scores.locationConfidence = unit(estimate.confidence);
+    if (Object.keys(scores).length === 0) return;
+    d.lastScoresMs = this.now;
+    this.results.push(
+      makeMessage('mlScoreUpdate', d.agentId, { deviceId: d.deviceId, scores }, new Date(this.now)),
+    );
+  }
+
+  private buildPatch(estimate: PositionEstimate | null): void {
+    const d = this.d;
+    if (!this.forceRegistry && this.now - d.lastRegistryMs < this.options.registryIntervalMs) return;
+    d.lastRegistryMs = this.now;
+    const patch: DevicePatch = {
+      ...this.metadata,
+      lastSeen: this.iso,
+      online: d.online,
+      trustLevel: d.trustLevel,
+    };
+    if (d.rssi !== undefined) patch.rssi = d.rssi;
+    const latest = estimate ?? d.estimate;
+    const location = latest !== null ? locationOf(latest, d.positioner?.version) : null;
+    if (location !== null) patch.location = location;
+    const perf = performanceOf(d);
+    if (perf !== null) patch.performance = { ...perf, ...this.metadata.performance };
+    if (d.trustScore !== undefined) patch.trustScore = d.trustScore;
+    if (d.trustFactors !== undefined) patch.trustFactors = d.trustFactors;
+    const lastAnomaly = d.profile.anomalyTimes[d.profile.anomalyTimes.length - 1];
+    if (lastAnomaly !== undefined) patch.lastAnomalyAt = new Date(lastAnomaly).toISOString();
+    const scores: NonNullable<DevicePatch['scores']> = {};
+    if (d.trustScore !== undefined) scores.trustScore = d.trustScore;
+    if (latest !== null) scores.locationConfidence = unit(latest.confidence);
+    if (Object.keys(scores).length > 0) patch.scores = scores;
+    this.patch = patch;
+  }
+}
+
+function readingOf(anchorId: string, s: ProbeSample): AnchorReading | null {
+  if (s.rtt === undefined && s.rssi === undefined) return null;
+  const r: AnchorReading = { anchorId, t: s.t };
+  if (s.rtt !== undefined) r.rtt = s.rtt;
+  if (s.rssi !== undefined) r.rssi = s.rssi;
+  if (s.processingOffset !== undefined) r.processingOffset = s.processingOffset;
+  return r;
+}
+
+/** Latency (mean RTT of the window's successful probes, ms) and packet loss (% failed) over every anchor link. */
+function performanceOf(d: DeviceState): { latency?: number; packetLoss: number } | null {
+  let total = 0;
+  let failed = 0;
+  let rttSum = 0;
+  let rttN = 0;
+  for (const window of d.anchors.values()) {
+    for (const s of window) {
+      total += 1;
+      if (!s.success) failed += 1;
+      else if (s.rtt !== undefined) {
+        rttSum += s.rtt;
+        rttN += 1;
+      }
+    }
+  }
+  if (total === 0) return null;
+  const perf: { latency?: number; packetLoss: number } = { packetLoss: round3((100 * failed) / total) };
+  if (rttN > 0) perf.latency = round3(rttSum / rttN);
+  return perf;
+}
+
+function locationOf(e: PositionEstimate, version: string | undefined): Location | null {
+  if (!Number.isFinite(e.x) || !Number.isFinite(e.y)) return null;
+  const loc: Location = {
+    x: clamp(e.x, -100_000, 100_000),
+    y: clamp(e.y, -100_000, 100_000),
+    confidence: unit(e.confidence),
+  };
+  if (Number.isFinite(e.uncertainty) && e.uncertainty >= 0) loc.uncertainty = e.uncertainty;
+  if (e.room !== undefined && e.room.length > 0) loc.room = e.room.slice(0, 256);
+  if (e.roomProbability !== undefined && Number.isFinite(e.roomProbability)) {
+    loc.roomProbability = unit(e.roomProbability);
+  }
+  if (e.floor !== undefined && Number.isInteger(e.floor) && e.floor >= -100 && e.floor <= 1000)
+    loc.floor = e.floor;
+  if (e.model.length > 0) loc.model = e.model.slice(0, 256);
+  if (version !== undefined) loc.modelVersion = version.slice(0, 256);
+  return loc;
+}
+
+function alertTypeOf(
+  factor: string | undefined,
+  d: DeviceState,
+): MessageOf<'trustAlert'>['data']['alertType'] {
+  const name = factor ?? '';
+  if (/scan/.test(name) || d.profile.portScans > 0) return 'port_scan';
+  if (/mac|random/.test(name)) return 'mac_randomization';
+  if (/vendor|type|consisten/.test(name)) return 'vendor_mismatch';
+  if (/anomal/.test(name)) return 'anomalous_behavior';
+  if (/age|first|new/.test(name)) return 'new_device';
+  return 'trust_degraded';
+}
+
+function severityOfScore(score: number): Severity {
+  if (score >= 0.9) return 'critical';
+  if (score >= 0.75) return 'high';
+  if (score >= 0.6) return 'medium';
+  return 'low';
+}
+
+function flatFeatures(
+  features: Record<string, number | boolean | string>,
+): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const [key, value] of Object.entries(features).slice(0, 64)) {
+    const k = key.slice(0, 64);
+    if (k.length === 0) continue;
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) out[k] = value;
+    } else if (typeof value === 'string') out[k] = value.slice(0, 256);
+    else out[k] = value;
+  }
+  return out;
+}
+
+function snake(value: string, fallback: string): string {
+  const token = value
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 64);
+  return token.length > 0 ? token : fallback;
+}
+
+function unit(value: number): number {
+  return Number.isFinite(value) ? clamp(value, 0, 1) : 0;
+}
+
+function clamp(value: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, value));
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

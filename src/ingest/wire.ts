@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { isIngestMessage, parseMessage } from '../protocol/index.js';
+import { DeadLetterError } from './errors.js';
+import type { IngestRecord } from './ingest-sink.js';
+
+/**
+ * What travels through the queue: one job = one batch of records of one partition, from one hub. Compact on
+ * purpose (it is JSON in Redis): `r` holds `[message, receivedAt]` pairs in the order the hub accepted them.
+ */
+export interface WireBatch {
+  v: 1;
+  /** Hub id. */
+  h: string;
+  r: Array<[unknown, number]>;
+}
+
+export const MAX_BATCH_RECORDS = 10_000;
+
+const WireBatchSchema = z.strictObject({
+  v: z.literal(1),
+  h: z.string().min(1).max(256),
+  r: z
+    .array(z.tuple([z.unknown(), z.number().finite().nonnegative()]))
+    .min(1)
+    .max(MAX_BATCH_RECORDS),
+});
+
+export function encodeBatch(hubId: string, records: readonly IngestRecord[]): WireBatch {
+  return { v: 1, h: hubId, r: records.map((rec) => [rec.message, rec.receivedAt]) };
+}
+
+export interface InvalidRecord {
+  index: number;
+  reason: string;
+  payload: unknown;
+}
+
+export interface DecodedBatch {
+  records: IngestRecord[];
+  /** Records that failed validation: dead-lettered one by one while the rest of the batch proceeds. */
+  invalid: InvalidRecord[];
+}
+
+/**
+ * Validates a job payload taken from the queue (which is a trust boundary: anything with Redis access can write
+ * to it). A payload that is not a batch at all throws DeadLetterError; a bad record inside a good batch is reported
+ * in `invalid` and skipped.
+ */
+export function decodeBatch(payload: unknown): DecodedBatch {
+  const parsed = WireBatchSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.map(String).join('.') : '';
+    throw new DeadLetterError(
+      `malformed batch${where ? ` at ${where}` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const records: IngestRecord[] = [];
+  const invalid: InvalidRecord[] = [];
+  parsed.data.r.forEach(([message, receivedAt], index) => {
+    const result = parseMessage(message);
+    if (!result.ok) {
+      invalid.push({ index, reason: `INVALID_DATA: ${result.error.message}`, payload: message });
+    } else if (!isIngestMessage(result.message)) {
+      invalid.push({ index, reason: `not an ingest message type: ${result.message.type}`, payload: message });
+    } else {
+      records.push({ message: result.message, hubId: parsed.data.h, receivedAt });
+    }
+  });
+  return { records, invalid };
+}

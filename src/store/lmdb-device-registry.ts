@@ -1,0 +1,43 @@
+import type { Database } from 'lmdb';
+import { mergeDevice } from './device-hash.js';
+import type { DevicePatch, DeviceRecord, DeviceRegistry } from './device-registry.js';
+
+/**
+ * The embedded device registry: one lmdb record per device. The database must be opened with `cache: true` so a
+ * read sees writes not yet flushed (lmdb-js batches writes asynchronously).
+ */
+export class LmdbDeviceRegistry implements DeviceRegistry {
+  constructor(private readonly db: Database<DeviceRecord, string>) {}
+
+  async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    return this.getSync(deviceId);
+  }
+
+  getSync(deviceId: string): DeviceRecord | undefined {
+    return this.db.get(deviceId);
+  }
+
+  async list(): Promise<DeviceRecord[]> {
+    return [...this.db.getRange({}).map(({ value }) => value)];
+  }
+
+  async upsert(
+    deviceId: string,
+    agentId: string,
+    patch: DevicePatch,
+    now: Date = new Date(),
+  ): Promise<DeviceRecord> {
+    return this.upsertSync(deviceId, agentId, patch, now);
+  }
+
+  /** Merges and queues the write; the returned record is what every later read sees. */
+  upsertSync(deviceId: string, agentId: string, patch: DevicePatch, now: Date = new Date()): DeviceRecord {
+    const record = mergeDevice(this.db.get(deviceId), deviceId, agentId, patch, now);
+    void this.db.put(deviceId, record);
+    return record;
+  }
+
+  async close(): Promise<void> {
+    // The environment belongs to the store that opened it.
+  }
+}

@@ -1,0 +1,232 @@
+import type { Redis } from 'ioredis';
+import type { TrustLevel } from '../protocol/index.js';
+import type { CalibrationLog } from './calibration-log.js';
+import { deviceUpsertCommands } from './device-hash.js';
+import {
+  type BatchCommit,
+  DEFAULT_SEEN_TTL_MS,
+  type DeviceControl,
+  type IngestStore,
+  MAX_DEAD_LETTERS,
+  type PartitionCheckpoint,
+  PartitionLostError,
+  type PartitionStore,
+  PROBE_BLOCK_BITS,
+  type SeenKey,
+  type StoredDeadLetter,
+  uniqueById,
+} from './ingest-store.js';
+import { RedisDeviceRegistry } from './redis-device-registry.js';
+import type { RedisKeys } from './redis-keys.js';
+import { fencedExec, type PrepareOp, prepareReads, type RedisArg } from './redis-script.js';
+
+export interface RedisIngestStoreOptions {
+  /** How long probe and device-event idempotency keys live. @defaultValue 6 h */
+  seenTtlMs?: number;
+  /** Also append committed calibration samples to this local JSONL file (a per-worker copy). */
+  calibrationMirror?: CalibrationLog;
+}
+
+/**
+ * The distributed store: dedupe marks, device registry, calibration samples, dead letters, device-state checkpoints
+ * and the partition changelog, all in Redis. A batch commits in one Lua script, fenced by the partition lease, and
+ * publishes its results in the same script — so results go out exactly when the effects are applied.
+ */
+export class RedisIngestStore implements IngestStore {
+  readonly kind = 'redis';
+  readonly registry: RedisDeviceRegistry;
+  private readonly seenTtlMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    options: RedisIngestStoreOptions = {},
+  ) {
+    this.registry = new RedisDeviceRegistry(redis, keys);
+    this.seenTtlMs = options.seenTtlMs ?? DEFAULT_SEEN_TTL_MS;
+    this.mirror = options.calibrationMirror ?? null;
+  }
+
+  private readonly mirror: CalibrationLog | null;
+
+  partition(partition: number, fenceToken: string | null): PartitionStore {
+    return new RedisPartitionStore(this.redis, this.keys, partition, fenceToken, this.seenTtlMs, this.mirror);
+  }
+
+  async addDeadLetter(letter: StoredDeadLetter): Promise<void> {
+    await this.redis
+      .multi()
+      .lpush(this.keys.deadLetters, JSON.stringify(letter))
+      .ltrim(this.keys.deadLetters, 0, MAX_DEAD_LETTERS - 1)
+      .exec();
+  }
+
+  async deadLetters(limit = 100): Promise<StoredDeadLetter[]> {
+    const items = await this.redis.lrange(this.keys.deadLetters, 0, MAX_DEAD_LETTERS - 1);
+    return uniqueById(items.map((text) => JSON.parse(text) as StoredDeadLetter)).slice(0, limit);
+  }
+
+  async counters(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.keys.counters);
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever opened the store.
+  }
+}
+
+function probeBit(keys: RedisKeys, agentId: string, seq: number): { key: string; offset: number } {
+  return {
+    key: keys.seenProbes(agentId, Math.floor(seq / PROBE_BLOCK_BITS)),
+    offset: seq % PROBE_BLOCK_BITS,
+  };
+}
+
+function calibrationField(agentId: string, calibrationId: string): string {
+  return JSON.stringify([agentId, calibrationId]);
+}
+
+class RedisPartitionStore implements PartitionStore {
+  /** Id of the newest changelog entry applied by (or restored into) this owner. */
+  private lastLogId: string | null = null;
+  private readonly fence: { leaseKey: string; token: string } | null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly partition: number,
+    fenceToken: string | null,
+    private readonly seenTtlMs: number,
+    private readonly mirror: CalibrationLog | null,
+  ) {
+    this.fence = fenceToken === null ? null : { leaseKey: keys.lease(partition), token: fenceToken };
+  }
+
+  async prepare(
+    keys: readonly SeenKey[],
+    deviceIds: readonly string[],
+  ): Promise<{ seen: boolean[]; control: Map<string, DeviceControl> }> {
+    const ops: PrepareOp[] = [];
+    for (const k of keys) {
+      if (k.kind === 'probe') ops.push({ op: 'b', ...probeBit(this.keys, k.agentId, k.seq) });
+      else if (k.kind === 'calibration')
+        ops.push({
+          op: 'h',
+          key: this.keys.seenCalibrations,
+          field: calibrationField(k.agentId, k.calibrationId),
+        });
+      else ops.push({ op: 'e', key: this.keys.seenEvent(k.hash) });
+    }
+    for (const id of deviceIds) ops.push({ op: 'd', key: this.keys.device(id) });
+    const reply = await prepareReads(this.redis, ops);
+    const seen = keys.map((_, i) => Number(reply[i]) === 1);
+    const control = new Map<string, DeviceControl>();
+    deviceIds.forEach((id, i) => {
+      const trust = reply[keys.length + 2 * i] as string;
+      const decision = reply[keys.length + 2 * i + 1] as string;
+      const c: DeviceControl = {};
+      if (trust) c.trustLevel = JSON.parse(trust) as TrustLevel;
+      if (decision) c.userDecision = JSON.parse(decision) as 'approved' | 'blocked';
+      control.set(id, c);
+    });
+    return { seen, control };
+  }
+
+  async commit(batch: BatchCommit): Promise<void> {
+    const k = this.keys;
+    const ttl = String(this.seenTtlMs);
+    const cmds: RedisArg[][] = [];
+    const blocks = new Set<string>();
+    for (const s of batch.seen) {
+      if (s.kind === 'probe') {
+        const { key, offset } = probeBit(k, s.agentId, s.seq);
+        cmds.push(['SETBIT', key, String(offset), '1']);
+        blocks.add(key);
+      } else if (s.kind === 'calibration') {
+        cmds.push(['HSET', k.seenCalibrations, calibrationField(s.agentId, s.calibrationId), '1']);
+      } else {
+        cmds.push(['SET', k.seenEvent(s.hash), '1', 'PX', ttl]);
+      }
+    }
+    for (const key of blocks) cmds.push(['PEXPIRE', key, ttl]);
+    const now = new Date(batch.now);
+    for (const d of batch.devices) cmds.push(...deviceUpsertCommands(k, d.deviceId, d.agentId, d.patch, now));
+    for (const c of batch.calibrations) cmds.push(['XADD', k.calibrations, '*', 'm', JSON.stringify(c)]);
+    for (const [name, n] of batch.counters) cmds.push(['HINCRBY', k.counters, name, String(n)]);
+    if (batch.deadLetters.length > 0) {
+      cmds.push(['LPUSH', k.deadLetters, ...batch.deadLetters.map((d) => JSON.stringify(d))]);
+      cmds.push(['LTRIM', k.deadLetters, '0', String(MAX_DEAD_LETTERS - 1)]);
+    }
+    if (batch.results.length > 0) cmds.push(['PUBLISH', k.results, JSON.stringify(batch.results)]);
+    // Last, so the script returns the new entry's id.
+    if (batch.log !== null) {
+      cmds.push(['XADD', k.changelog(this.partition), '*', 'n', String(batch.now), 'p', batch.log]);
+    }
+    if (cmds.length === 0) return;
+    const { ok, last } = await fencedExec(this.redis, cmds, this.fence);
+    if (!ok) throw new PartitionLostError(this.partition);
+    if (batch.log !== null) this.lastLogId = String(last);
+    if (this.mirror !== null && batch.calibrations.length > 0) await this.mirror.append(batch.calibrations);
+  }
+
+  async saveCheckpoint(states: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
+    const k = this.keys;
+    const cmds: RedisArg[][] = [];
+    const set: RedisArg[] = ['HSET', k.checkpoint(this.partition)];
+    const del: RedisArg[] = ['HDEL', k.checkpoint(this.partition)];
+    for (const [id, bytes] of states) {
+      if (bytes === null) del.push(id);
+      else set.push(id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    if (set.length > 2) cmds.push(set);
+    if (del.length > 2) cmds.push(del);
+    if (this.lastLogId !== null) {
+      cmds.push(['SET', k.checkpointPosition(this.partition), this.lastLogId]);
+      // MINID keeps entries >= the id; the restore reads strictly after it.
+      cmds.push(['XTRIM', k.changelog(this.partition), 'MINID', this.lastLogId]);
+    }
+    if (cmds.length === 0) return;
+    const { ok } = await fencedExec(this.redis, cmds, this.fence);
+    if (!ok) throw new PartitionLostError(this.partition);
+  }
+
+  async loadCheckpoint(): Promise<PartitionCheckpoint> {
+    const k = this.keys;
+    const [raw, position] = await Promise.all([
+      this.redis.hgetallBuffer(k.checkpoint(this.partition)),
+      this.redis.get(k.checkpointPosition(this.partition)),
+    ]);
+    const states = new Map<string, Uint8Array>();
+    for (const [id, bytes] of Object.entries(raw)) states.set(id, bytes);
+    const log: PartitionCheckpoint['log'] = [];
+    let start = position === null ? '-' : `(${position}`;
+    this.lastLogId = position;
+    for (;;) {
+      const entries = await this.redis.xrange(k.changelog(this.partition), start, '+', 'COUNT', 1000);
+      if (entries.length === 0) break;
+      for (const [id, fields] of entries) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        log.push({ now: Number(f.n), payload: f.p ?? '[]' });
+        this.lastLogId = id;
+      }
+      start = `(${entries[entries.length - 1]![0]}`;
+    }
+    return { states, log };
+  }
+}
+
+/** Reads the calibration samples stored by distributed workers, oldest first (e.g. to export them as JSONL). */
+export async function* readRedisCalibrations(redis: Redis, keys: RedisKeys): AsyncGenerator<unknown> {
+  let start = '-';
+  for (;;) {
+    const entries = await redis.xrange(keys.calibrations, start, '+', 'COUNT', 500);
+    if (entries.length === 0) return;
+    for (const [, fields] of entries) {
+      const i = fields.indexOf('m');
+      if (i >= 0 && fields[i + 1] !== undefined) yield JSON.parse(fields[i + 1]!);
+    }
+    start = `(${entries[entries.length - 1]![0]}`;
+  }
+}
