@@ -127,10 +127,17 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
       agent.send('deviceUpdate', { deviceId: TV, location: { x, y, confidence: 0.85, uncertainty: 0.7 } });
       await expect.poll(() => glyphPosition(page, TV)).toEqual({ x, y });
     }
-    expect(await page.locator('svg.plan g.trail.trust-unknown line').count()).toBeGreaterThanOrEqual(3);
+    // The trail: the four positions, drawn as consecutive pieces from faint to strong.
+    const pieces = await page
+      .locator('svg.plan g.trail.trust-unknown path[d]')
+      .evaluateAll((paths) => paths.map((p) => p.getAttribute('d')));
+    const vertices = pieces.join('').match(/[ML][-\d.]+ [-\d.]+/g) ?? [];
+    expect(new Set(vertices.map((v) => v.slice(1)))).toEqual(
+      new Set(['1.5 -1.2', '2.2 -1.8', '3 -2.6', '3.6 -3.3']),
+    );
     expect(await glyph.locator('circle.uncertainty').getAttribute('r')).toBe('0.7');
     // The last updates named no room: the page finds it in the site's polygons.
-    expect(await tvRow.locator('td').nth(3).textContent()).toBe('Living room(3.6, 3.3) ±0.7 m');
+    await expect.poll(() => tvRow.locator('td').nth(3).textContent()).toBe('Living room(3.6, 3.3) ±0.7 m');
 
     // Scores from mlScoreUpdate.
     agent.send('mlScoreUpdate', {

@@ -50,6 +50,8 @@ export interface DeviceView {
   lastAnomalyAt?: number;
   /** Epoch ms (page clock) of the last live message, to let live data win over an older REST snapshot. */
   touchedAt: number;
+  /** Bumped on every change, so views redraw only what changed. */
+  rev: number;
 }
 
 export interface FeedItem {
@@ -130,6 +132,7 @@ export class DashboardStore {
         trustLevel: 'unknown',
         scores: {},
         touchedAt: now,
+        rev: 0,
       };
       this.devices.set(deviceId, d);
     }
@@ -161,6 +164,7 @@ export class DashboardStore {
       const d = this.device(m.data.deviceId, now);
       d.online = false;
       d.touchedAt = now;
+      d.rev++;
       this.dirty.add('devices');
     },
     deviceUpdate: (m, now) => {
@@ -261,6 +265,7 @@ export class DashboardStore {
   private touch(d: DeviceView, _timestamp: string, now: number): void {
     d.lastSeen = now;
     d.touchedAt = now;
+    d.rev++;
   }
 
   private moveTo(d: DeviceView, loc: Location, now: number): void {
@@ -281,6 +286,7 @@ export class DashboardStore {
     for (const old of this.feed.splice(FEED_LENGTH)) this.feedIds.delete(old.id);
     const d = this.device(item.deviceId, now);
     d.lastAnomalyAt = now;
+    d.rev++;
     if (item.autoBlocked) d.trustLevel = 'blocked';
     this.dirty.add('feed');
     this.dirty.add('devices');
@@ -343,6 +349,7 @@ export class DashboardStore {
       }
       const lastAnomaly = typeof r.lastAnomalyAt === 'string' ? parseTime(r.lastAnomalyAt) : undefined;
       if (lastAnomaly !== undefined && d.lastAnomalyAt === undefined) d.lastAnomalyAt = lastAnomaly;
+      d.rev++;
     }
     this.dirty.add('devices');
   }
@@ -353,7 +360,10 @@ export class DashboardStore {
     for (const d of this.devices.values()) {
       const before = d.trail.length;
       pruneTrail(d, now);
-      if (d.trail.length !== before) changed = true;
+      if (d.trail.length !== before) {
+        d.rev++;
+        changed = true;
+      }
     }
     if (changed) this.dirty.add('devices');
     return changed;

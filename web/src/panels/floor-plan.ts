@@ -2,13 +2,15 @@
 // trails; or, in coverage mode, the latest model's held-out error and where to walk next. Drawn in site metres
 // (the SVG's user unit), with y pointing up as on a plan, so every position is placed exactly as the hub sent it.
 import { type CoverageGrid, coverageGrid, errorColour, type WalkSuggestion, walkNext } from '../coverage.js';
-import { clear, setAttr, setText, svg } from '../dom.js';
+import { clear, h, setAttr, setText, svg } from '../dom.js';
 import { metres, pct } from '../format.js';
 import type { ModelVersionView } from '../models.js';
 import { type Bounds, boundsOf, centroid, type Point, type Site } from '../site.js';
 import { type DashboardStore, type DeviceView, deviceName } from '../store.js';
 
 export type MapMode = 'live' | 'coverage';
+
+export const ANIMATED_DEVICES_MAX = 25;
 
 /** An anomaly keeps its device's halo pulsing this long. */
 const ALERT_HALO_MS = 60_000;
@@ -21,7 +23,11 @@ interface DeviceGlyph {
   label: SVGTextElement;
   title: SVGTitleElement;
   trail: SVGGElement;
-  trailKey: string;
+  /** Oldest to newest third of the trail, drawn fainter to stronger. */
+  trailParts: [SVGPathElement, SVGPathElement, SVGPathElement];
+  /** What was drawn last, to skip devices that did not change. */
+  rev: number;
+  cls: string;
 }
 
 function niceStep(span: number): number {
@@ -31,19 +37,36 @@ function niceStep(span: number): number {
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
+function tooltip(d: DeviceView): string {
+  const loc = d.location;
+  if (!loc) return deviceName(d);
+  return (
+    `${deviceName(d)} — ${d.trustLevel}; ${loc.x.toFixed(2)}, ${loc.y.toFixed(2)} m` +
+    (loc.uncertainty !== undefined ? ` ± ${metres(loc.uncertainty, 1)} (95%)` : '') +
+    (loc.room ? `; ${loc.room}` : '') +
+    `; confidence ${pct(loc.confidence)}`
+  );
+}
+
 const pts = (points: readonly Point[]): string => points.map(([x, y]) => `${x},${-y}`).join(' ');
 
 export class FloorPlan {
-  readonly element: SVGSVGElement;
-  private readonly title = svg('title', { id: 'plan-title' });
-  private readonly desc = svg('desc', { id: 'plan-desc' });
+  /**
+   * Two stacked SVGs with the same viewBox: the plan itself (grid, rooms, walls, coverage, anchors) and, above it on
+   * its own compositing layer, what moves (trails, devices). A move then repaints only the moving layer.
+   */
+  readonly element: HTMLDivElement;
+  private readonly staticSvg: SVGSVGElement;
+  private readonly liveSvg: SVGSVGElement;
+  private readonly title = h('span', { id: 'plan-title', class: 'visually-hidden' });
+  private readonly desc = h('span', { id: 'plan-desc', class: 'visually-hidden' });
   private readonly layers = {
-    grid: svg('g', { class: 'grid', 'aria-hidden': 'true' }),
+    grid: svg('g', { class: 'grid' }),
     rooms: svg('g', { class: 'rooms' }),
-    walls: svg('g', { class: 'walls', 'aria-hidden': 'true' }),
+    walls: svg('g', { class: 'walls' }),
     coverage: svg('g', { class: 'coverage' }),
     anchors: svg('g', { class: 'anchors' }),
-    trails: svg('g', { class: 'trails', 'aria-hidden': 'true' }),
+    trails: svg('g', { class: 'trails' }),
     devices: svg('g', { class: 'devices' }),
   };
   private readonly hatchLine = svg('line', { class: 'hatch' });
@@ -64,21 +87,32 @@ export class FloorPlan {
   grid: CoverageGrid | null = null;
 
   constructor(private readonly onSelect: (deviceId: string | null) => void) {
-    this.element = svg(
+    const { grid, rooms, walls, coverage, anchors, trails, devices } = this.layers;
+    const attrs = { preserveAspectRatio: 'xMidYMid meet', 'aria-hidden': 'true' };
+    this.staticSvg = svg(
       'svg',
-      {
-        class: 'plan',
-        role: 'img',
-        'aria-labelledby': 'plan-title plan-desc',
-        preserveAspectRatio: 'xMidYMid meet',
-      },
+      { ...attrs, class: 'plan plan-static' },
+      svg('defs', {}, this.hatch),
+      grid,
+      rooms,
+      walls,
+      coverage,
+      anchors,
+    );
+    this.liveSvg = svg('svg', { ...attrs, class: 'plan plan-live' }, trails, devices);
+    // One image to assistive technology, described in words; the device table is the accessible way in.
+    this.element = h(
+      'div',
+      { class: 'plan-stack', role: 'img', 'aria-labelledby': 'plan-title plan-desc' },
       this.title,
       this.desc,
-      svg('defs', {}, this.hatch),
-      ...Object.values(this.layers),
+      this.staticSvg,
+      this.liveSvg,
     );
-    this.element.addEventListener('click', (event) => {
-      if (event.target === this.element) this.onSelect(null);
+    // Strokes are given in screen pixels through --u (metres per pixel), updated when the plan's size changes.
+    new ResizeObserver(() => this.updatePixelSize()).observe(this.element);
+    this.liveSvg.addEventListener('click', (event) => {
+      if (event.target === this.liveSvg) this.onSelect(null);
     });
     this.fit();
   }
@@ -122,6 +156,16 @@ export class FloorPlan {
     return true;
   }
 
+  private viewBox = { w: 10, h: 8 };
+
+  private updatePixelSize(): void {
+    const { clientWidth, clientHeight } = this.element;
+    if (clientWidth === 0 || clientHeight === 0) return;
+    // preserveAspectRatio "meet": the larger ratio is the one in use.
+    const u = Math.max(this.viewBox.w / clientWidth, this.viewBox.h / clientHeight);
+    this.element.style.setProperty('--u', u.toPrecision(4));
+  }
+
   private fit(): void {
     const b = this.bounds;
     const w = b.maxX - b.minX;
@@ -133,7 +177,11 @@ export class FloorPlan {
     for (const [k, v] of Object.entries({ x1: 0, y1: 0, x2: 0, y2: hatch, 'stroke-width': hatch * 0.35 })) {
       setAttr(this.hatchLine, k, v);
     }
-    setAttr(this.element, 'viewBox', `${b.minX - pad} ${-b.maxY - pad} ${w + 2 * pad} ${h + 2 * pad}`);
+    const viewBox = `${b.minX - pad} ${-b.maxY - pad} ${w + 2 * pad} ${h + 2 * pad}`;
+    setAttr(this.staticSvg, 'viewBox', viewBox);
+    setAttr(this.liveSvg, 'viewBox', viewBox);
+    this.viewBox = { w: w + 2 * pad, h: h + 2 * pad };
+    this.updatePixelSize();
     this.drawGrid();
   }
 
@@ -273,18 +321,31 @@ export class FloorPlan {
     const group = svg('g', { class: 'device', 'data-device-id': d.deviceId });
     group.append(title, ring, halo, dot, label);
     group.addEventListener('click', () => this.onSelect(d.deviceId));
-    const trail = svg('g', { class: 'trail' });
-    g = { group, halo, ring, dot, label, title, trail, trailKey: '' };
+    // The tooltip is written when the pointer arrives, not on every move of the device.
+    group.addEventListener('mouseenter', () => {
+      const now = this.store?.devices.get(d.deviceId);
+      if (now) setText(title, tooltip(now));
+    });
+    const parts = [0.2, 0.4, 0.75].map((opacity) =>
+      svg('path', { 'stroke-opacity': opacity, fill: 'none' }),
+    ) as DeviceGlyph['trailParts'];
+    const trail = svg('g', { class: 'trail' }, ...parts);
+    g = { group, halo, ring, dot, label, title, trail, trailParts: parts, rev: -1, cls: '' };
     this.glyphs.set(d.deviceId, g);
     this.layers.devices.append(group);
     this.layers.trails.append(trail);
     return g;
   }
 
+  private store: DashboardStore | undefined;
+
   render(store: DashboardStore, selected: string | null, now: number): void {
+    this.store = store;
+    let refit = false;
     if (this.growFor(store.devices.values())) {
       this.fit();
       this.drawCoverage();
+      refit = true;
     }
     const fs = this.fontSize;
     let placed = 0;
@@ -293,45 +354,33 @@ export class FloorPlan {
       if (!loc) continue;
       placed++;
       const g = this.glyph(d);
-      const name = deviceName(d);
       const cls = `device trust-${d.trustLevel}${d.online ? '' : ' offline'}${d.deviceId === selected ? ' selected' : ''}${d.lastAnomalyAt !== undefined && now - d.lastAnomalyAt < ALERT_HALO_MS ? ' alerting' : ''}`;
+      // Most frames move a few devices among many: leave the others alone.
+      if (g.rev === d.rev && g.cls === cls && !refit) continue;
+      g.rev = d.rev;
+      g.cls = cls;
       setAttr(g.group, 'class', cls);
       g.group.style.transform = `translate(${loc.x}px, ${-loc.y}px)`;
-      const uncertainty = loc.uncertainty ?? 0;
-      setAttr(g.ring, 'r', Math.max(uncertainty, 0));
+      setAttr(g.ring, 'r', Math.max(loc.uncertainty ?? 0, 0));
       setAttr(g.dot, 'r', fs * 0.42);
       setAttr(g.halo, 'r', fs * 0.9);
       setAttr(g.label, 'x', fs * 0.7);
       setAttr(g.label, 'y', fs * 0.35);
       setAttr(g.label, 'font-size', fs * 0.85);
-      setText(g.label, name);
-      setText(
-        g.title,
-        `${name} — ${d.trustLevel}; ${loc.x.toFixed(2)}, ${loc.y.toFixed(2)} m` +
-          (loc.uncertainty !== undefined ? ` ± ${metres(loc.uncertainty, 1)} (95%)` : '') +
-          (loc.room ? `; ${loc.room}` : '') +
-          `; confidence ${pct(loc.confidence)}`,
-      );
-      const trailKey = d.trail.map((p) => `${p.x},${p.y}`).join(';');
-      if (trailKey !== g.trailKey) {
-        g.trailKey = trailKey;
-        clear(g.trail);
-        const n = d.trail.length;
-        for (let i = 1; i < n; i++) {
-          const a = d.trail[i - 1]!;
-          const b = d.trail[i]!;
-          g.trail.append(
-            svg('line', {
-              x1: a.x,
-              y1: -a.y,
-              x2: b.x,
-              y2: -b.y,
-              'stroke-width': fs * 0.22,
-              'stroke-opacity': (0.15 + 0.6 * (i / (n - 1))).toFixed(2),
-            }),
-          );
-        }
-      }
+      setText(g.label, deviceName(d));
+      const n = d.trail.length;
+      const cut = [0, Math.floor((n - 1) / 3), Math.floor((2 * (n - 1)) / 3), n - 1];
+      g.trailParts.forEach((path, i) => {
+        const from = cut[i]!;
+        const to = cut[i + 1]!;
+        const pts = d.trail.slice(from, to + 1);
+        setAttr(
+          path,
+          'd',
+          pts.length > 1 ? pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${p.x} ${-p.y}`).join('') : null,
+        );
+        setAttr(path, 'stroke-width', fs * 0.22);
+      });
       setAttr(g.trail, 'class', `trail trust-${d.trustLevel}`);
     }
     // Devices the store forgot (never happens today, but keeps the map honest).
@@ -342,6 +391,8 @@ export class FloorPlan {
         this.glyphs.delete(id);
       }
     }
+    // Above this many devices the plan stops animating moves (see styles.css): CPU over smoothness.
+    this.element.classList.toggle('many', placed > ANIMATED_DEVICES_MAX);
     const site = this.site;
     setText(
       this.desc,
