@@ -271,6 +271,7 @@ describe('hub: limits', () => {
     await sleep(250);
     expect(h.hub.context.connections.viewers.size).toBe(1);
     expect(alive.closeCode).toBeUndefined();
+    dead.socket.terminate(); // its paused socket would never complete a close handshake
   });
 
   it('closes a connection that sends a frame over 1 MB with 1009, and no other', async () => {
