@@ -6,7 +6,7 @@ import { ZodError } from 'zod';
 import { buildHub, type Hub } from '../hub/build-hub.js';
 import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
 import { type HubConfigInput, parseHubConfig, TokenFile } from '../hub/hub-config.js';
-import { openStandalonePipeline } from '../hub/standalone/standalone-pipeline.js';
+import { openPipeline } from '../ingest/open-pipeline.js';
 import type { Pipeline, PipelineOptions } from '../ingest/pipeline.js';
 import { type Command, UsageError } from './command.js';
 
@@ -96,21 +96,6 @@ function readTokens(file: string | undefined): TokenFile {
   return parsed.data;
 }
 
-type OpenPipeline = (options: PipelineOptions) => Promise<Pipeline>;
-
-/** The pipeline (issue #3) when installed; until then the hub runs standalone and says so. */
-async function loadOpenPipeline(): Promise<OpenPipeline | undefined> {
-  const specifier = '../ingest/open-pipeline.js';
-  try {
-    const mod = (await import(specifier)) as { openPipeline?: OpenPipeline };
-    return mod.openPipeline;
-  } catch (error) {
-    const e = error as { code?: string; message?: string };
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message?.includes('open-pipeline')) return undefined;
-    throw error;
-  }
-}
-
 function configFrom(values: Record<string, string | undefined>, tokens: TokenFile): HubConfigInput {
   const config: HubConfigInput = { tokens };
   if (values.host !== undefined) config.host = values.host;
@@ -176,22 +161,20 @@ async function run(argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: metrics });
   const redisUrl = values.redis ?? process.env.REDIS_URL;
 
-  const openPipeline = await loadOpenPipeline();
+  const options: PipelineOptions = {
+    dataDir: values['data-dir'] ?? '.sbp-data',
+    embeddedWorker: redisUrl === undefined,
+    metrics,
+    logger: log,
+  };
+  if (redisUrl !== undefined) options.redisUrl = redisUrl;
+  if (values['model-dir'] !== undefined) options.modelDir = values['model-dir'];
   let pipeline: Pipeline;
-  if (openPipeline === undefined) {
-    console.error(
-      'sbp hub: ingestion pipeline not installed: running standalone (in-memory registry, no worker)',
-    );
-    pipeline = openStandalonePipeline(log);
-  } else {
-    const options: PipelineOptions = {
-      dataDir: values['data-dir'] ?? '.sbp-data',
-      embeddedWorker: redisUrl === undefined,
-      metrics,
-    };
-    if (redisUrl !== undefined) options.redisUrl = redisUrl;
-    if (values['model-dir'] !== undefined) options.modelDir = values['model-dir'];
+  try {
     pipeline = await openPipeline(options);
+  } catch (error) {
+    console.error(`sbp hub: cannot open the ingestion pipeline: ${(error as Error).message}`);
+    return 1;
   }
 
   let hub: Hub | undefined;
