@@ -1,0 +1,93 @@
+import type { Bounds } from './multilateration.js';
+
+// Location-dependent ranging bias ("radio map of residuals"). The log-distance and linear-range models are right
+// on average but walls and reflections make each anchor read long or short in some places. From the walk we know
+// the residual (measured − model) at every reference point; a Gaussian-kernel (Nadaraya–Watson) average of those
+// residuals, shrunk toward 0 where few points are near, predicts the bias anywhere. Multilateration then solves
+// with model + bias — physics between the walk's points, the walk's own evidence near them.
+
+export interface BiasMapData {
+  /** Kernel bandwidth, m. */
+  bandwidthM: number;
+  /** Pseudo-weight of the zero prior (in kernel-weight units: 1 = one point at distance 0). */
+  shrinkage: number;
+  anchors: string[];
+  /** Per reference point, per anchor: mean residual of the corrected range (m) and of the RSSI (dB); null = not heard. */
+  points: Array<{ x: number; y: number; range: Array<number | null>; rssi: Array<number | null> }>;
+}
+
+/** Bias of one anchor and channel, on a regular grid with bilinear interpolation (value and gradient). */
+export class BiasGrid {
+  constructor(
+    private readonly x0: number,
+    private readonly y0: number,
+    private readonly cell: number,
+    private readonly nx: number,
+    private readonly ny: number,
+    private readonly v: Float64Array,
+  ) {}
+
+  /** [bias, ∂bias/∂x, ∂bias/∂y]. */
+  at(x: number, y: number): [number, number, number] {
+    const fx = Math.min(Math.max((x - this.x0) / this.cell, 0), this.nx - 1.000001);
+    const fy = Math.min(Math.max((y - this.y0) / this.cell, 0), this.ny - 1.000001);
+    const i = Math.floor(fx);
+    const j = Math.floor(fy);
+    const u = fx - i;
+    const w = fy - j;
+    const b00 = this.v[j * this.nx + i]!;
+    const b10 = this.v[j * this.nx + i + 1]!;
+    const b01 = this.v[(j + 1) * this.nx + i]!;
+    const b11 = this.v[(j + 1) * this.nx + i + 1]!;
+    const b = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+    const bx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
+    const by = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
+    return [b, bx, by];
+  }
+}
+
+const MAX_CELLS = 40_000;
+
+/** Nadaraya–Watson estimate of the bias at (x, y) from the points' values (null = no data there). */
+export function kernelBias(
+  data: BiasMapData,
+  values: ReadonlyArray<number | null>,
+  x: number,
+  y: number,
+): number {
+  const inv2h2 = 1 / (2 * data.bandwidthM * data.bandwidthM);
+  let sw = data.shrinkage;
+  let sv = 0;
+  data.points.forEach((p, i) => {
+    const v = values[i];
+    if (v === null || v === undefined) return;
+    const w = Math.exp(-((p.x - x) ** 2 + (p.y - y) ** 2) * inv2h2);
+    sw += w;
+    sv += w * v;
+  });
+  return sv / sw;
+}
+
+/** Grids for every anchor and channel with data, covering the box. Keys: `${anchorId}|range` and `${anchorId}|rssi`. */
+export function buildBiasGrids(data: BiasMapData, box: Bounds): Map<string, BiasGrid> {
+  const w = box.maxX - box.minX;
+  const h = box.maxY - box.minY;
+  let cell = data.bandwidthM / 3;
+  while (Math.ceil(w / cell + 1) * Math.ceil(h / cell + 1) > MAX_CELLS) cell *= 1.25;
+  const nx = Math.ceil(w / cell) + 1;
+  const ny = Math.ceil(h / cell) + 1;
+  const out = new Map<string, BiasGrid>();
+  data.anchors.forEach((anchor, a) => {
+    for (const channel of ['range', 'rssi'] as const) {
+      const values = data.points.map((p) => p[channel][a] ?? null);
+      if (values.every((v) => v === null)) continue;
+      const v = new Float64Array(nx * ny);
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++)
+          v[j * nx + i] = kernelBias(data, values, box.minX + i * cell, box.minY + j * cell);
+      }
+      out.set(`${anchor}|${channel}`, new BiasGrid(box.minX, box.minY, cell, nx, ny, v));
+    }
+  });
+  return out;
+}

@@ -1,0 +1,161 @@
+import type { PositionEstimate } from '../contracts/positioning.js';
+import { type BiasGrid, buildBiasGrids } from './bias-map.js';
+import { confidenceFromRadius, coverageRadius, type EstimatorName, type Fix } from './fix.js';
+import { fuseFixesRobust } from './fusion.js';
+import { predictKnn } from './knn.js';
+import type { Cov2 } from './linalg2.js';
+import type { PositioningModel } from './model.js';
+import { type AnchorPosition, buildTerms, countAnchors, solveMultilateration } from './multilateration.js';
+import type { Observation } from './observation.js';
+import type { AnchorRanging } from './ranging.js';
+import { roomProbabilities } from './rooms.js';
+import type { Site } from './site.js';
+
+// One fix from one set of measurements: every estimator of the model, then their fusion. No tracking here
+// (positioner.ts adds it); `sbp evaluate` scores these single fixes.
+
+export interface FixSet {
+  members: Partial<Record<EstimatorName, Fix>>;
+  /** The model's chosen estimator or fusion of estimators; null when nothing could locate the device. */
+  fused: Fix | null;
+  /** Floor vote of the kNN neighbours (floor → share), when the walk had floors. */
+  floors?: Map<number, number>;
+}
+
+interface Geometry {
+  anchors: Map<string, AnchorPosition>;
+  ranging: Map<string, AnchorRanging>;
+  bias?: Map<string, BiasGrid>;
+}
+
+// Derived lookups (and the bias map's grids) are built once per loaded model.
+const geometryCache = new WeakMap<object, Geometry>();
+
+function geometry(model: PositioningModel): Geometry {
+  let g = geometryCache.get(model.data);
+  if (!g) {
+    g = {
+      anchors: new Map<string, AnchorPosition>(model.data.site.anchors.map((a) => [a.id, a])),
+      ranging: new Map(model.data.ranging.map((r) => [r.anchorId, r])),
+    };
+    const ml = model.data.multilateration;
+    if (ml?.biasMap) {
+      const b = model.data.site.bounds;
+      const m = ml.params.marginM;
+      g.bias = buildBiasGrids(ml.biasMap, {
+        minX: b.minX - m,
+        minY: b.minY - m,
+        maxX: b.maxX + m,
+        maxY: b.maxY + m,
+      });
+    }
+    geometryCache.set(model.data, g);
+  }
+  return g;
+}
+
+/** Multilateration fix with its calibrated covariance; null with fewer than 2 anchors usable. */
+export function multilaterationFix(
+  model: PositioningModel,
+  observations: readonly Observation[],
+): Fix | null {
+  const ml = model.data.multilateration;
+  if (!ml) return null;
+  const g = geometry(model);
+  const terms = buildTerms(observations, g.anchors, g.ranging, ml.params, g.bias);
+  if (countAnchors(terms) < 2) return null;
+  const r = solveMultilateration(terms, model.data.site.bounds, ml.params);
+  if (!r) return null;
+  const k = ml.covScale;
+  return {
+    x: r.x,
+    y: r.y,
+    cov: [r.cov[0] * k, r.cov[1] * k, r.cov[2] * k],
+    model: 'multilateration',
+    anchors: r.anchors,
+  };
+}
+
+export function siteArea(site: Site): number {
+  return (site.bounds.maxX - site.bounds.minX) * (site.bounds.maxY - site.bounds.minY);
+}
+
+/** Every estimator's fix for each measurement set (the network scores the whole batch at once). */
+export function estimateMany(
+  model: PositioningModel,
+  batch: ReadonlyArray<readonly Observation[]>,
+): FixSet[] {
+  const fp = model.fingerprint ? model.fingerprint.predictMany(batch) : batch.map(() => null);
+  return batch.map((observations, i) => {
+    const members: Partial<Record<EstimatorName, Fix>> = {};
+    const ml = multilaterationFix(model, observations);
+    if (ml) members.multilateration = ml;
+    const f = fp[i];
+    if (f) members.fingerprint = f;
+    let floors: Map<number, number> | undefined;
+    if (model.data.knn) {
+      const k = predictKnn(model.data.knn, observations);
+      if (k) {
+        members.knn = k.fix;
+        floors = k.floors;
+      }
+    }
+    const weights = model.data.fusion.weights;
+    const chosen: Fix[] = [];
+    model.data.fusion.members.forEach((m, j) => {
+      const f = members[m];
+      if (!f) return;
+      const w = weights[j] ?? 1;
+      chosen.push(w === 1 ? f : { ...f, cov: [f.cov[0] / w, f.cov[1] / w, f.cov[2] / w] });
+    });
+    const fused =
+      chosen.length === 0
+        ? null
+        : chosen.length === 1
+          ? chosen[0]!
+          : fuseFixesRobust(
+              chosen,
+              model.data.fusion.outlierProbability ?? 0,
+              siteArea(model.data.site),
+              model.data.fusion.covScale,
+            );
+    return floors ? { members, fused, floors } : { members, fused };
+  });
+}
+
+export function estimateFixes(model: PositioningModel, observations: readonly Observation[]): FixSet {
+  return estimateMany(model, [observations])[0]!;
+}
+
+/** The contract's estimate from a position and covariance: 95 % radius, confidence, room and floor. */
+export function toPositionEstimate(
+  site: Site,
+  x: number,
+  y: number,
+  cov: Cov2,
+  model: string,
+  confidenceScaleM: number,
+  floors?: Map<number, number>,
+): PositionEstimate {
+  const uncertainty = coverageRadius(cov, 0.95);
+  const est: PositionEstimate = {
+    x,
+    y,
+    uncertainty,
+    confidence: confidenceFromRadius(uncertainty, confidenceScaleM),
+    covariance: cov,
+    model,
+  };
+  let floor: number | undefined;
+  if (floors && floors.size > 0) {
+    floor = [...floors.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    est.floor = floor;
+  }
+  const rp = roomProbabilities(site, x, y, cov, floor);
+  const top = rp.rooms[0];
+  if (top && top.probability >= rp.none) {
+    est.room = top.room;
+    est.roomProbability = top.probability;
+  }
+  return est;
+}

@@ -1,0 +1,219 @@
+import { encodeNoiseScaled, type FeatureSpec, hearsAny } from './features.js';
+import type { Fix } from './fix.js';
+import type { Cov2 } from './linalg2.js';
+import type { Observation } from './observation.js';
+
+// Weighted k-nearest-neighbour fingerprinting: the reference points of the walk (repeated measurements averaged)
+// are compared with a new measurement in noise-σ units, RSSI and range channels weighted by CV-tuned factors.
+
+export type KnnKernel = 'uniform' | 'inverse' | 'inverse-square';
+
+export interface KnnParams {
+  k: number;
+  /** Multiplies the squared RSSI distance (already in σ units). */
+  rssiWeight: number;
+  /** Multiplies the squared range distance (already in σ units). */
+  rangeWeight: number;
+  kernel: KnnKernel;
+}
+
+export interface KnnPoint {
+  x: number;
+  y: number;
+  floor?: number;
+  /** Mean noise-scaled features of the point. */
+  rssi: number[];
+  range: number[];
+}
+
+export interface KnnModel {
+  spec: FeatureSpec;
+  points: KnnPoint[];
+  params: KnnParams;
+  /** Calibration factor on the covariance (from cross-validation). */
+  covScale: number;
+  /** Added to the neighbour scatter, m² per axis: the resolution of the reference grid. */
+  floorVarM2: number;
+}
+
+export interface ReferenceSample {
+  x: number;
+  y: number;
+  floor?: number;
+  pointKey: string;
+  observations: readonly Observation[];
+}
+
+/** Averages the noise-scaled features of each reference point. */
+export function buildKnnPoints(spec: FeatureSpec, samples: readonly ReferenceSample[]): KnnPoint[] {
+  const acc = new Map<string, { p: KnnPoint; n: number }>();
+  for (const s of samples) {
+    const f = encodeNoiseScaled(spec, s.observations);
+    let a = acc.get(s.pointKey);
+    if (!a) {
+      a = {
+        p: {
+          x: s.x,
+          y: s.y,
+          ...(s.floor === undefined ? {} : { floor: s.floor }),
+          rssi: new Array<number>(spec.anchors.length).fill(0),
+          range: new Array<number>(spec.anchors.length).fill(0),
+        },
+        n: 0,
+      };
+      acc.set(s.pointKey, a);
+    }
+    for (let i = 0; i < spec.anchors.length; i++) {
+      a.p.rssi[i]! += f.rssi[i]!;
+      a.p.range[i]! += f.range[i]!;
+    }
+    a.n++;
+  }
+  return [...acc.values()].map(({ p, n }) => ({
+    ...p,
+    rssi: p.rssi.map((v) => v / n),
+    range: p.range.map((v) => v / n),
+  }));
+}
+
+/** Median distance from each reference point to its nearest neighbour, m (the grid resolution). */
+export function gridSpacing(points: readonly KnnPoint[]): number {
+  if (points.length < 2) return 1;
+  const d = points.map((p) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (const q of points) {
+      if (q === p) continue;
+      const e = Math.hypot(p.x - q.x, p.y - q.y);
+      if (e > 0 && e < best) best = e;
+    }
+    return best;
+  });
+  d.sort((a, b) => a - b);
+  return d[Math.floor(d.length / 2)]!;
+}
+
+/** Squared feature distances of a query to every point, per channel. */
+export function channelDistances(
+  points: readonly KnnPoint[],
+  q: { rssi: Float64Array; range: Float64Array },
+): { rssi: Float64Array; range: Float64Array } {
+  const dr = new Float64Array(points.length);
+  const dg = new Float64Array(points.length);
+  const a = q.rssi.length;
+  for (let j = 0; j < points.length; j++) {
+    const p = points[j]!;
+    let sr = 0;
+    let sg = 0;
+    for (let i = 0; i < a; i++) {
+      const e = q.rssi[i]! - p.rssi[i]!;
+      sr += e * e;
+      const f = q.range[i]! - p.range[i]!;
+      sg += f * f;
+    }
+    dr[j] = sr;
+    dg[j] = sg;
+  }
+  return { rssi: dr, range: dg };
+}
+
+function kernelWeight(kernel: KnnKernel, d: number): number {
+  switch (kernel) {
+    case 'uniform':
+      return 1;
+    case 'inverse':
+      return 1 / (d + 1e-3);
+    case 'inverse-square':
+      return 1 / (d * d + 1e-6);
+  }
+}
+
+/** Weighted mean and weighted scatter of the k nearest points, given squared distances. */
+export function knnFromDistances(
+  points: readonly KnnPoint[],
+  d2: Float64Array,
+  k: number,
+  kernel: KnnKernel,
+  order?: Uint32Array,
+): { x: number; y: number; scatter: Cov2; weights: Array<[number, number]> } {
+  const idx = order ?? sortedOrder(d2);
+  const kk = Math.min(k, idx.length);
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  const ws: Array<[number, number]> = [];
+  for (let r = 0; r < kk; r++) {
+    const j = idx[r]!;
+    const w = kernelWeight(kernel, Math.sqrt(d2[j]!));
+    ws.push([j, w]);
+    sw += w;
+    sx += w * points[j]!.x;
+    sy += w * points[j]!.y;
+  }
+  const x = sx / sw;
+  const y = sy / sw;
+  let cxx = 0;
+  let cxy = 0;
+  let cyy = 0;
+  for (const [j, w] of ws) {
+    const dx = points[j]!.x - x;
+    const dy = points[j]!.y - y;
+    cxx += w * dx * dx;
+    cxy += w * dx * dy;
+    cyy += w * dy * dy;
+  }
+  return { x, y, scatter: [cxx / sw, cxy / sw, cyy / sw], weights: ws };
+}
+
+export function sortedOrder(d2: Float64Array): Uint32Array {
+  const idx = new Uint32Array(d2.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  return idx.sort((a, b) => d2[a]! - d2[b]!);
+}
+
+export function combineDistances(
+  ch: { rssi: Float64Array; range: Float64Array },
+  rssiWeight: number,
+  rangeWeight: number,
+): Float64Array {
+  const out = new Float64Array(ch.rssi.length);
+  for (let j = 0; j < out.length; j++) out[j] = rssiWeight * ch.rssi[j]! + rangeWeight * ch.range[j]!;
+  return out;
+}
+
+/** Covariance of a kNN fix before calibration: neighbour scatter plus the grid's resolution. */
+export function knnCovariance(scatter: Cov2, floorVarM2: number): Cov2 {
+  return [scatter[0] + floorVarM2, scatter[1], scatter[2] + floorVarM2];
+}
+
+export interface KnnPrediction {
+  fix: Fix;
+  /** Floor vote of the neighbours (floor → weight share), when the walk had floors. */
+  floors?: Map<number, number>;
+}
+
+export function predictKnn(model: KnnModel, observations: readonly Observation[]): KnnPrediction | null {
+  if (model.points.length === 0 || !hearsAny(model.spec, observations)) return null;
+  const q = encodeNoiseScaled(model.spec, observations);
+  const ch = channelDistances(model.points, q);
+  const d2 = combineDistances(ch, model.params.rssiWeight, model.params.rangeWeight);
+  const r = knnFromDistances(model.points, d2, model.params.k, model.params.kernel);
+  const c = knnCovariance(r.scatter, model.floorVarM2);
+  const fix: Fix = {
+    x: r.x,
+    y: r.y,
+    cov: [c[0] * model.covScale, c[1] * model.covScale, c[2] * model.covScale],
+    model: 'knn',
+    anchors: q.heard,
+  };
+  let floors: Map<number, number> | undefined;
+  let sw = 0;
+  for (const [j, w] of r.weights) {
+    const f = model.points[j]!.floor;
+    if (f === undefined) continue;
+    floors ??= new Map();
+    floors.set(f, (floors.get(f) ?? 0) + w);
+    sw += w;
+  }
+  if (floors) for (const [f, w] of floors) floors.set(f, w / sw);
+  return floors ? { fix, floors } : { fix };
+}

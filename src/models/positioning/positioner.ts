@@ -1,0 +1,104 @@
+import type {
+  AnchorReading,
+  PositionEstimate,
+  Positioner,
+  PositionUpdate,
+} from '../contracts/positioning.js';
+import { estimateFixes, toPositionEstimate } from './estimate.js';
+import type { PositioningModel } from './model.js';
+import type { Observation } from './observation.js';
+import { rttToRange } from './ranging.js';
+import { type KalmanState, kalmanPredict, positionCov, trackFix } from './tracker.js';
+
+// The Positioner the worker calls: per device, the latest reading of each anchor within a time window, a fused
+// fix whenever new readings arrive, and the constant-velocity Kalman track. The state is plain JSON.
+
+export interface TrackState {
+  /** Latest reading per anchor (RSSI dBm, raw range m) with its epoch ms. */
+  latest: Record<string, { t: number; rssi?: number; range?: number }>;
+  kf: KalmanState | null;
+  /** Which estimator produced the last fix folded in. */
+  lastModel: string | null;
+  /** Floor vote of the last fix. */
+  floors: Array<[number, number]> | null;
+}
+
+export function createPositioner(model: PositioningModel, version = 'untrained'): Positioner<TrackState> {
+  const known = new Set<string>([
+    ...model.data.site.anchors.map((a) => a.id),
+    ...(model.data.knn?.spec.anchors ?? []),
+    ...(model.fingerprint?.meta.spec.anchors ?? []),
+  ]);
+  const { windowMs, confidenceScaleM, staleMs } = model.data.runtime;
+  const b = model.data.site.bounds;
+  const margin = model.data.multilateration?.params.marginM ?? 1;
+  const box = { minX: b.minX - margin, minY: b.minY - margin, maxX: b.maxX + margin, maxY: b.maxY + margin };
+
+  const estimateOf = (s: TrackState, nowMs: number): PositionEstimate | null => {
+    if (!s.kf || nowMs - s.kf.t > staleMs) return null;
+    const k = kalmanPredict(s.kf, Math.max(nowMs, s.kf.t), model.data.tracker);
+    const floors = s.floors ? new Map(s.floors) : undefined;
+    return toPositionEstimate(
+      model.data.site,
+      k.s[0],
+      k.s[1],
+      positionCov(k),
+      s.lastModel ?? 'fusion',
+      confidenceScaleM,
+      floors,
+    );
+  };
+
+  return {
+    version,
+    initialState: () => ({ latest: {}, kf: null, lastModel: null, floors: null }),
+    update(state, readings: readonly AnchorReading[], nowMs): PositionUpdate<TrackState> {
+      const latest: TrackState['latest'] = { ...state.latest };
+      const fresh = new Set<string>();
+      for (const r of readings) {
+        if (!known.has(r.anchorId)) continue;
+        const range =
+          r.rtt === undefined || !Number.isFinite(r.rtt)
+            ? undefined
+            : rttToRange(r.rtt, r.processingOffset ?? 0);
+        const rssi = r.rssi !== undefined && Number.isFinite(r.rssi) ? r.rssi : undefined;
+        if (range === undefined && rssi === undefined) continue;
+        const prev = latest[r.anchorId];
+        if (prev && prev.t > r.t) continue;
+        const entry: { t: number; rssi?: number; range?: number } = { t: r.t };
+        // A reading with one channel keeps the other channel's recent value.
+        const keepOld = prev !== undefined && r.t - prev.t <= windowMs;
+        const rs = rssi ?? (keepOld ? prev.rssi : undefined);
+        const rg = range ?? (keepOld ? prev.range : undefined);
+        if (rs !== undefined) entry.rssi = rs;
+        if (rg !== undefined) entry.range = rg;
+        latest[r.anchorId] = entry;
+        fresh.add(r.anchorId);
+      }
+      for (const [id, e] of Object.entries(latest)) if (nowMs - e.t > windowMs) delete latest[id];
+      let next: TrackState = { ...state, latest };
+      const observations: Observation[] = Object.entries(latest).map(([anchorId, e]) => ({
+        anchorId,
+        ...(e.rssi === undefined ? {} : { rssi: e.rssi }),
+        ...(e.range === undefined ? {} : { range: e.range }),
+      }));
+      if (fresh.size > 0 && observations.length > 0) {
+        const fs = estimateFixes(model, observations);
+        const fix = fs.fused;
+        if (fix) {
+          // Only the new readings are new information: older ones were already folded into the track.
+          const inflate = observations.length / Math.min(fresh.size, observations.length);
+          const cov = [fix.cov[0] * inflate, fix.cov[1] * inflate, fix.cov[2] * inflate] as const;
+          const tracked = trackFix(state.kf, { x: fix.x, y: fix.y, cov }, nowMs, box, model.data.tracker);
+          next = {
+            latest,
+            kf: tracked.state,
+            lastModel: fix.model,
+            floors: fs.floors ? [...fs.floors.entries()] : null,
+          };
+        }
+      }
+      return { state: next, estimate: estimateOf(next, nowMs) };
+    },
+  };
+}

@@ -1,0 +1,477 @@
+import { type BiasMapData, buildBiasGrids } from '../../models/positioning/bias-map.js';
+import { siteArea } from '../../models/positioning/estimate.js';
+import { buildFeatureSpec, type FeatureSpec } from '../../models/positioning/features.js';
+import type { FingerprintNet } from '../../models/positioning/fingerprint.js';
+import { ESTIMATORS, type EstimatorName, type Fix, type ModelName } from '../../models/positioning/fix.js';
+import { fuseFixesRobust } from '../../models/positioning/fusion.js';
+import {
+  DEFAULT_RUNTIME,
+  POSITIONING_MODEL_FORMAT,
+  type PositioningModel,
+  type PositioningModelData,
+  type RuntimeParams,
+} from '../../models/positioning/model.js';
+import {
+  type AnchorPosition,
+  buildTerms,
+  countAnchors,
+  DEFAULT_MULTILATERATION,
+  type MultilaterationParams,
+  solveMultilateration,
+} from '../../models/positioning/multilateration.js';
+import type { AnchorRanging } from '../../models/positioning/ranging.js';
+import { defaultRobustK } from '../../models/positioning/robust.js';
+import type { Site } from '../../models/positioning/site.js';
+import { type ErrorSummary, summariseErrors } from '../../models/positioning/stats.js';
+import { DEFAULT_TRACKER, type TrackerParams } from '../../models/positioning/tracker.js';
+import { coverage95, coverageScale, scaleFix } from './calibrate.js';
+import { complement, groupKFold } from './cross-validation.js';
+import { fitBiasMap } from './fit-bias-map.js';
+import { fitRanging } from './fit-ranging.js';
+import type { CalibrationSample } from './samples.js';
+import { summariseWalk, type WalkSummary } from './samples.js';
+import {
+  DEFAULT_FINGERPRINT_TRAINING,
+  type FingerprintTrainOptions,
+  trainFingerprint,
+} from './train-fingerprint.js';
+import { type KnnTuningOptions, tuneKnn } from './tune-knn.js';
+
+export interface PositioningTrainOptions {
+  seed: number;
+  /** Cross-validation folds over reference points (default 5). */
+  folds: number;
+  /** Height of the device during the walk and in use, m (default 1). */
+  deviceHeight: number;
+  /** Estimators to train (default: all that the data allow). */
+  estimators?: readonly EstimatorName[];
+  fingerprint?: Partial<Omit<FingerprintTrainOptions, 'seed' | 'onProgress'>>;
+  knn?: KnnTuningOptions;
+  multilateration?: Partial<MultilaterationParams>;
+  tracker?: Partial<TrackerParams>;
+  runtime?: Partial<RuntimeParams>;
+  /** Overall progress in [0, 1] with the current stage. */
+  onProgress?: (stage: string, fraction: number) => void;
+}
+
+export interface CvMetrics extends ErrorSummary {
+  /** Fraction of held-out errors inside the (calibrated) 95 % radius. */
+  coverage95: number;
+  /** Fraction of held-out samples the estimator located. */
+  located: number;
+}
+
+export interface PositioningTrainReport {
+  data: WalkSummary;
+  folds: number;
+  /** Held-out (cross-validated) errors per estimator and of the chosen fusion, m. */
+  cv: Partial<Record<ModelName, CvMetrics>>;
+  /** What the model reports: `fusion` of several estimators, or the one that won. */
+  primary: ModelName;
+  chosen: {
+    members: EstimatorName[];
+    /** Precision multipliers of the members in the fusion. */
+    weights: number[];
+    outlierProbability?: number;
+    multilateration?: {
+      loss: string;
+      useRssi: boolean;
+      useRtt: boolean;
+      biasBandwidthM: number;
+      mixModes: boolean;
+    };
+    knn?: { k: number; rssiWeight: number; rangeWeight: number; kernel: string };
+  };
+  covScales: Partial<Record<ModelName, number>>;
+  ranging: Array<{
+    anchorId: string;
+    rssi?: { p0: number; exponent: number; sigmaDb: number; n: number };
+    rtt?: { offsetM: number; scale: number; sigmaM: number; informative: boolean; n: number };
+  }>;
+  fingerprint: { samples: number; hidden: number[]; steps: number; seconds: number } | null;
+  seconds: number;
+}
+
+export interface PositioningTrainResult {
+  model: PositioningModel;
+  report: PositioningTrainReport;
+}
+
+type Oof = Array<Fix | null>;
+
+function anchorMap(site: Site): Map<string, AnchorPosition> {
+  return new Map(site.anchors.map((a) => [a.id, a]));
+}
+
+function rangingMap(r: readonly AnchorRanging[]): Map<string, AnchorRanging> {
+  return new Map(r.map((x) => [x.anchorId, x]));
+}
+
+function metricsOf(oof: Oof, samples: readonly CalibrationSample[]): CvMetrics {
+  const pairs: Array<{ fix: Fix; truth: CalibrationSample }> = [];
+  oof.forEach((f, i) => {
+    if (f) pairs.push({ fix: f, truth: samples[i]! });
+  });
+  const errors = pairs.map(({ fix, truth }) => Math.hypot(fix.x - truth.x, fix.y - truth.y));
+  return {
+    ...summariseErrors(errors),
+    coverage95: coverage95(pairs),
+    located: pairs.length / Math.max(samples.length, 1),
+  };
+}
+
+/** Mean error where a fix exists; a missing fix costs the distance to the site centre (a "don't know"). */
+function selectionScore(oof: Oof, samples: readonly CalibrationSample[], site: Site): number {
+  const cx = (site.bounds.minX + site.bounds.maxX) / 2;
+  const cy = (site.bounds.minY + site.bounds.maxY) / 2;
+  let s = 0;
+  oof.forEach((f, i) => {
+    const t = samples[i]!;
+    s += f ? Math.hypot(f.x - t.x, f.y - t.y) : Math.hypot(cx - t.x, cy - t.y);
+  });
+  return s / Math.max(oof.length, 1);
+}
+
+function calibrated(oof: Oof, samples: readonly CalibrationSample[]): { oof: Oof; scale: number } {
+  const pairs: Array<{ fix: Fix; truth: CalibrationSample }> = [];
+  oof.forEach((f, i) => {
+    if (f) pairs.push({ fix: f, truth: samples[i]! });
+  });
+  const scale = coverageScale(pairs);
+  return { oof: oof.map((f) => (f ? scaleFix(f, scale) : null)), scale };
+}
+
+/** Median distance between a reference point and its nearest neighbour, m. */
+function pointSpacing(samples: readonly CalibrationSample[]): number {
+  const pts = new Map<string, { x: number; y: number }>();
+  for (const s of samples) pts.set(s.pointKey, { x: s.x, y: s.y });
+  const list = [...pts.values()];
+  if (list.length < 2) return 1;
+  const nn = list.map((p) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (const q of list) {
+      const d = Math.hypot(p.x - q.x, p.y - q.y);
+      if (d > 0 && d < best) best = d;
+    }
+    return best;
+  });
+  nn.sort((a, b) => a - b);
+  return nn[Math.floor(nn.length / 2)]!;
+}
+
+function subsets<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let mask = 1; mask < 1 << items.length; mask++) out.push(items.filter((_, i) => mask & (1 << i)));
+  return out;
+}
+
+/**
+ * Trains the positioning models from a calibration walk: ranging per anchor, multilateration settings, kNN and the
+ * fingerprint network, each cross-validated over reference points; then chooses by held-out error which
+ * estimators to fuse, calibrates every covariance to honest 95 % coverage, and refits everything on the whole walk.
+ */
+export async function trainPositioning(
+  samples: readonly CalibrationSample[],
+  site: Site,
+  options: PositioningTrainOptions,
+): Promise<PositioningTrainResult> {
+  const started = performance.now();
+  if (samples.length === 0) throw new Error('no calibration samples to train on');
+  const progress = options.onProgress ?? (() => {});
+  const data = summariseWalk(samples, site);
+  const wanted = new Set(options.estimators ?? ESTIMATORS);
+  const anchors = anchorMap(site);
+  const placedHeard = site.anchors.filter((a) => !data.anchorsNeverHeard.includes(a.id)).length;
+  const useMl = wanted.has('multilateration') && placedHeard >= 2;
+  const useKnn = wanted.has('knn') && data.points >= 2;
+  const fpOptions = { ...DEFAULT_FINGERPRINT_TRAINING, ...options.fingerprint };
+  const useFp = wanted.has('fingerprint') && data.points >= 4;
+  const folds = groupKFold(
+    samples.map((s) => s.pointKey),
+    options.folds,
+    options.seed,
+  );
+  const K = folds.length;
+  // Progress weights of the stages.
+  const wMl = useMl ? 0.1 : 0;
+  const wKnn = useKnn ? 0.1 : 0;
+  const wFp = useFp ? 0.8 : 0;
+  const wTotal = wMl + wKnn + wFp || 1;
+  let base = 0;
+  const stage = (name: string, weight: number) => (f: number) => progress(name, (base + weight * f) / wTotal);
+
+  const oof: Partial<Record<EstimatorName, Oof>> = {};
+  const covScales: Partial<Record<ModelName, number>> = {};
+  const chosen: PositioningTrainReport['chosen'] = { members: [], weights: [] };
+  let mlParams: MultilaterationParams | null = null;
+
+  // Multilateration: ranging refitted per fold; robust loss and channels compared on held-out points, then the
+  // bandwidth of the bias map (none, or a multiple of the walk's point spacing).
+  let biasMap: BiasMapData | undefined;
+  if (useMl) {
+    const report = stage('multilateration (cross-validation)', wMl);
+    const hasRtt = data.rttReadings > 0;
+    const foldData = folds.map((held) => {
+      const train = complement(samples.length, held).map((i) => samples[i]!);
+      return { held, train, ranging: fitRanging(train, site, { deviceHeight: options.deviceHeight }) };
+    });
+    const box = {
+      minX: site.bounds.minX - (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
+      minY: site.bounds.minY - (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
+      maxX: site.bounds.maxX + (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
+      maxY: site.bounds.maxY + (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
+    };
+    const run = (cfg: MultilaterationParams): Oof => {
+      const out: Oof = samples.map(() => null);
+      for (const fd of foldData) {
+        const rm = rangingMap(fd.ranging);
+        const grids =
+          cfg.biasBandwidthM > 0
+            ? buildBiasGrids(
+                fitBiasMap(fd.train, site, fd.ranging, {
+                  deviceHeight: options.deviceHeight,
+                  bandwidthM: cfg.biasBandwidthM,
+                }),
+                box,
+              )
+            : undefined;
+        for (const i of fd.held) {
+          const terms = buildTerms(samples[i]!.observations, anchors, rm, cfg, grids);
+          if (countAnchors(terms) < 2) continue;
+          const r = solveMultilateration(terms, site.bounds, cfg);
+          if (r) out[i] = { x: r.x, y: r.y, cov: r.cov, model: 'multilateration', anchors: r.anchors };
+        }
+      }
+      return out;
+    };
+    const configs: MultilaterationParams[] = [];
+    for (const loss of ['huber', 'cauchy'] as const) {
+      for (const useRssi of hasRtt ? [true, false] : [true]) {
+        configs.push({
+          ...DEFAULT_MULTILATERATION,
+          ...options.multilateration,
+          loss,
+          k: defaultRobustK(loss),
+          useRssi,
+          useRtt: true,
+          deviceHeight: options.deviceHeight,
+        });
+      }
+    }
+    const spacing = pointSpacing(samples);
+    const bandwidths =
+      options.multilateration?.biasBandwidthM !== undefined
+        ? [options.multilateration.biasBandwidthM]
+        : [0, 1, 2, 4].map((f) => f * spacing);
+    const totalRuns = configs.length + bandwidths.length;
+    let runs = 0;
+    let best: { cfg: MultilaterationParams; oof: Oof; score: number } | null = null;
+    for (const cfg of configs) {
+      const c = { ...cfg, biasBandwidthM: 0 };
+      const o = run(c);
+      const score = selectionScore(o, samples, site);
+      if (!best || score < best.score) best = { cfg: c, oof: o, score };
+      report(++runs / totalRuns);
+    }
+    for (const h of bandwidths.filter((b) => b > 0)) {
+      const c = { ...best!.cfg, biasBandwidthM: h };
+      const o = run(c);
+      const score = selectionScore(o, samples, site);
+      if (score < best!.score) best = { cfg: c, oof: o, score };
+      report(++runs / totalRuns);
+    }
+    if (options.multilateration?.mixModes === undefined) {
+      const c = { ...best!.cfg, mixModes: !best!.cfg.mixModes };
+      const o = run(c);
+      const score = selectionScore(o, samples, site);
+      if (score < best!.score) best = { cfg: c, oof: o, score };
+      report(++runs / totalRuns);
+    }
+    mlParams = best!.cfg;
+    const cal = calibrated(best!.oof, samples);
+    oof.multilateration = cal.oof;
+    covScales.multilateration = cal.scale;
+    chosen.multilateration = {
+      loss: mlParams.loss,
+      useRssi: mlParams.useRssi,
+      useRtt: mlParams.useRtt,
+      biasBandwidthM: mlParams.biasBandwidthM,
+      mixModes: mlParams.mixModes,
+    };
+    base += wMl;
+  }
+
+  // Ranging of the whole walk (final model; also the noise fallback of the feature spec).
+  const ranging = fitRanging(samples, site, { deviceHeight: options.deviceHeight });
+  const rmap = rangingMap(ranging);
+  if (mlParams && mlParams.biasBandwidthM > 0) {
+    biasMap = fitBiasMap(samples, site, ranging, {
+      deviceHeight: options.deviceHeight,
+      bandwidthM: mlParams.biasBandwidthM,
+    });
+  }
+  const noiseFallback = (id: string, ch: 'rssi' | 'range') => {
+    const r = rmap.get(id);
+    if (ch === 'rssi') return r?.rssi?.sigmaDb;
+    return r?.rtt ? r.rtt.sigmaM * r.rtt.scale : undefined;
+  };
+  let spec: FeatureSpec | null = null;
+  if (useKnn || useFp) spec = buildFeatureSpec(samples, { noiseFallback });
+
+  let knnModel: PositioningModelData['knn'] = null;
+  if (useKnn && spec) {
+    const report = stage('kNN (leave one point out)', wKnn);
+    report(0);
+    const t = tuneKnn(spec, samples, options.knn ?? {});
+    const cal = calibrated(t.oof, samples);
+    oof.knn = cal.oof;
+    covScales.knn = cal.scale;
+    knnModel = { spec, points: t.points, params: t.params, covScale: cal.scale, floorVarM2: t.floorVarM2 };
+    chosen.knn = { ...t.params };
+    report(1);
+    base += wKnn;
+  }
+
+  let fingerprint: FingerprintNet | null = null;
+  let fpReport: PositioningTrainReport['fingerprint'] = null;
+  if (useFp) {
+    const report = stage('fingerprint network (cross-validation + final)', wFp);
+    const perFold = samples.map((): Fix | null => null);
+    const units = K + 1;
+    for (let f = 0; f < K; f++) {
+      const held = folds[f]!;
+      const train = complement(samples.length, held).map((i) => samples[i]!);
+      const foldSpec = buildFeatureSpec(train, { noiseFallback });
+      const net = await trainFingerprint(foldSpec, train, {
+        ...fpOptions,
+        seed: options.seed + 17 * (f + 1),
+        onProgress: (d, n) => report((f + d / n) / units),
+      });
+      try {
+        const fixes = net.predictMany(held.map((i) => samples[i]!.observations));
+        held.forEach((i, j) => {
+          perFold[i] = fixes[j] ?? null;
+        });
+      } finally {
+        net.dispose();
+      }
+    }
+    const cal = calibrated(perFold, samples);
+    oof.fingerprint = cal.oof;
+    covScales.fingerprint = cal.scale;
+    const t0 = performance.now();
+    fingerprint = await trainFingerprint(spec!, samples, {
+      ...fpOptions,
+      seed: options.seed,
+      onProgress: (d, n) => report((K + d / n) / units),
+    });
+    fingerprint.meta.covScale = cal.scale;
+    fpReport = {
+      samples: samples.length,
+      hidden: [...fpOptions.hidden],
+      steps: fpOptions.steps,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    base += wFp;
+  }
+
+  // Fusion: every non-empty subset of the trained estimators, fused with their calibrated covariances, each
+  // member's precision optionally re-weighted (×¼ … ×4); the combination with the lowest held-out mean error wins
+  // (ties go to the simpler one).
+  const available = ESTIMATORS.filter((e) => oof[e] !== undefined);
+  if (available.length === 0)
+    throw new Error('no estimator could be trained from this walk (too few points or anchors)');
+  let bestMembers: EstimatorName[] = [available[0]!];
+  let bestWeights: number[] = [1];
+  let bestScore = Number.POSITIVE_INFINITY;
+  let bestFused: Oof = [];
+  const multipliers = [0.25, 0.5, 1, 2, 4];
+  const area = siteArea(site);
+  let bestEpsilon = 0;
+  for (const members of subsets(available)) {
+    const grids: number[][] = [[1]];
+    for (let m = 1; m < members.length; m++) {
+      const next: number[][] = [];
+      for (const g of grids) for (const w of multipliers) next.push([...g, w]);
+      grids.splice(0, grids.length, ...next);
+    }
+    for (const epsilon of members.length > 1 ? [0, 0.01, 0.05, 0.2] : [0]) {
+      for (const weights of grids) {
+        const fused = samples.map((_, i) => {
+          const fixes: Fix[] = [];
+          members.forEach((m, j) => {
+            const f = oof[m]![i];
+            if (f) fixes.push(scaleFix(f, 1 / weights[j]!));
+          });
+          return fixes.length === 0
+            ? null
+            : fixes.length === 1
+              ? fixes[0]!
+              : fuseFixesRobust(fixes, epsilon, area, 1);
+        });
+        const score = selectionScore(fused, samples, site);
+        if (score < bestScore - 1e-4) {
+          bestScore = score;
+          bestMembers = members;
+          bestWeights = weights;
+          bestEpsilon = epsilon;
+          bestFused = fused;
+        }
+      }
+    }
+  }
+  let fusionScale = 1;
+  let fusedOof = bestFused;
+  if (bestMembers.length > 1) {
+    const cal = calibrated(bestFused, samples);
+    fusionScale = cal.scale;
+    fusedOof = cal.oof;
+  }
+  chosen.members = bestMembers;
+  chosen.weights = bestWeights;
+  chosen.outlierProbability = bestEpsilon;
+  const primary: ModelName = bestMembers.length > 1 ? 'fusion' : bestMembers[0]!;
+  covScales.fusion = fusionScale;
+
+  const cv: PositioningTrainReport['cv'] = {};
+  for (const e of available) cv[e] = metricsOf(oof[e]!, samples);
+  cv.fusion = metricsOf(fusedOof, samples);
+
+  const modelData: PositioningModelData = {
+    format: POSITIONING_MODEL_FORMAT,
+    site,
+    ranging,
+    multilateration: mlParams
+      ? { params: mlParams, covScale: covScales.multilateration ?? 1, ...(biasMap ? { biasMap } : {}) }
+      : null,
+    knn: knnModel,
+    fingerprint: fingerprint ? fingerprint.meta : null,
+    fusion: {
+      members: bestMembers,
+      weights: bestWeights,
+      outlierProbability: bestEpsilon,
+      covScale: fusionScale,
+    },
+    tracker: { ...DEFAULT_TRACKER, ...options.tracker },
+    runtime: { ...DEFAULT_RUNTIME, ...options.runtime },
+  };
+  progress('done', 1);
+  return {
+    model: { data: modelData, fingerprint },
+    report: {
+      data,
+      folds: K,
+      cv,
+      primary,
+      chosen,
+      covScales,
+      ranging: ranging.map((r) => ({
+        anchorId: r.anchorId,
+        ...(r.rssi ? { rssi: { ...r.rssi } } : {}),
+        ...(r.rtt ? { rtt: { ...r.rtt } } : {}),
+      })),
+      fingerprint: fpReport,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}
