@@ -1,14 +1,17 @@
 import { quantileSorted } from '../models/positioning/stats.js';
 import type { ErrorVector, FloorPlanTrack, TrackPoint } from '../report/index.js';
 import type { TruthPoint } from './labels.js';
-import { Decimator, Reservoir } from './sampling.js';
+import { Reservoir } from './sampling.js';
 
 /** Quantiles are exact up to this many located fixes, then computed from a uniform sample of this size. */
 const ERROR_SAMPLE = 200_000;
 const ROOM_SAMPLE = 5_000;
 const MAX_ROOMS = 200;
 const MAX_TRACKED_DEVICES = 50;
-const TRACK_POINTS = 512;
+/** The floor plan shows each device's first fixes: a readable stretch of track, not a day of spaghetti. */
+const TRACK_POINTS = 80;
+/** A longer silence starts a new segment of the track (not joined by a line). */
+const TRACK_GAP_MS = 60_000;
 
 export interface PositionSummary {
   /** Located fixes compared with ground truth. */
@@ -33,8 +36,10 @@ export interface RoomSummary {
 }
 
 interface TrackBuffers {
-  estimate: Decimator<TrackPoint>;
-  truth: Decimator<TrackPoint>;
+  estimate: TrackPoint[];
+  truth: TrackPoint[];
+  segment: number;
+  lastT: number;
 }
 
 /**
@@ -104,16 +109,21 @@ export class PositionMetrics {
     let buffers = this.#tracks.get(deviceId);
     if (!buffers) {
       if (this.#tracks.size >= MAX_TRACKED_DEVICES) return;
-      buffers = { estimate: new Decimator(TRACK_POINTS), truth: new Decimator(TRACK_POINTS) };
+      buffers = { estimate: [], truth: [], segment: 0, lastT: t };
       this.#tracks.set(deviceId, buffers);
     }
-    buffers.estimate.add({
+    if (buffers.estimate.length >= TRACK_POINTS) return;
+    if (t - buffers.lastT > TRACK_GAP_MS) buffers.segment += 1;
+    buffers.lastT = t;
+    const segment = buffers.segment;
+    buffers.estimate.push({
       t,
       x: estimate.x,
       y: estimate.y,
+      segment,
       ...(estimate.uncertainty === undefined ? {} : { uncertainty: estimate.uncertainty }),
     });
-    if (truth) buffers.truth.add({ t, x: truth.x, y: truth.y });
+    if (truth) buffers.truth.push({ t, x: truth.x, y: truth.y, segment });
   }
 
   summary(): PositionSummary {
@@ -148,8 +158,8 @@ export class PositionMetrics {
   tracks(): FloorPlanTrack[] {
     return [...this.#tracks.entries()].map(([id, b]) => ({
       id,
-      estimate: b.estimate.values(),
-      truth: b.truth.values(),
+      estimate: b.estimate,
+      truth: b.truth,
     }));
   }
 

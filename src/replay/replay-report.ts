@@ -268,7 +268,7 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
         : `Floor plan · tracks (${labelA})`,
       caption: walk
         ? 'Black dots: true calibration points; red: where the model put them; lines join the two. Diamonds: anchors.'
-        : 'Coloured lines: estimated tracks, with their 95% uncertainty circles; dashed: the true path where labelled. Diamonds: anchors.',
+        : 'The first 80 fixes of each device (up to six devices). Coloured lines: estimated tracks, with some of their 95% uncertainty circles; dashed: the true path where labelled; a gap of over a minute breaks a line. Diamonds: anchors.',
       wide: true,
       spec: walk
         ? floorPlanSpec({ site, errors: r.a.positionMetrics.vectors(), size: 760 })

@@ -22,6 +22,8 @@ export interface TrackPoint {
   y: number;
   /** 95% radius in metres. */
   uncertainty?: number;
+  /** Points of different segments are not joined (gaps in a track). */
+  segment?: number;
 }
 
 export interface FloorPlanTrack {
@@ -51,7 +53,7 @@ export interface FloorPlanData {
 
 const MAX_TRACKS = SERIES_COLOURS.length;
 const MAX_POINTS_PER_TRACK = 400;
-const MAX_CIRCLES_PER_TRACK = 25;
+const MAX_CIRCLES_PER_TRACK = 12;
 const MAX_ERROR_VECTORS = 600;
 
 /** Floor plan at true scale (1 m is the same length on both axes): rooms, walls, anchors, tracks, error vectors. */
@@ -217,7 +219,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
       name: 'truth_tracks',
       data: { values: truth },
       mark: { type: 'line', color: TRUTH, strokeWidth: 1.5, strokeDash: [5, 4], opacity: 0.75 },
-      encoding: { x, y, detail: { field: 'device' }, order: { field: 'i', type: 'quantitative' } },
+      encoding: { x, y, detail: { field: 'seg' }, order: { field: 'i', type: 'quantitative' } },
     });
   }
   const estimate = tracks.flatMap((track) =>
@@ -233,7 +235,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
       name: 'tracks',
       data: { values: estimate },
       mark: { type: 'line', strokeWidth: 1.6, opacity: 0.9 },
-      encoding: { x, y, color: colour, order: { field: 'i', type: 'quantitative' } },
+      encoding: { x, y, color: colour, detail: { field: 'seg' }, order: { field: 'i', type: 'quantitative' } },
     });
     layers.push({
       name: 'track_points',
