@@ -176,10 +176,10 @@ function handleFrame(ctx: HubContext, conn: Connection, data: RawData, isBinary:
     );
     return;
   }
-  accept(ctx, conn, message, started);
+  accept(ctx, conn, message, text, started);
 }
 
-function accept(ctx: HubContext, conn: Connection, message: Message, started: number): void {
+function accept(ctx: HubContext, conn: Connection, message: Message, frame: string, started: number): void {
   const receivedAt = Date.now();
   if (isIngestMessage(message)) {
     let refused: ProtocolError | null;
@@ -201,8 +201,9 @@ function accept(ctx: HubContext, conn: Connection, message: Message, started: nu
   conn.accepted += 1;
   dispatch(ACCEPT_HANDLERS, message, { agent, devices: ctx.devices, receivedAt });
   if (ctx.capture !== undefined || ctx.connections.viewers.size > 0) {
-    // Re-serialised rather than the raw frame: one canonical line, no pretty-printing newlines in the capture.
-    const text = JSON.stringify(message);
+    // The frame verbatim: it parses to exactly the accepted message (strict schemas, no coercion). Only a frame
+    // spread over several lines (pretty-printed) is re-serialised, so that a capture line is one message.
+    const text = frame.includes('\n') || frame.includes('\r') ? JSON.stringify(message) : frame;
     if (ctx.capture !== undefined) {
       ctx.capture.append(text);
       ctx.metrics.captureLines.inc();

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Message, makeMessage, parseFrame } from '../../src/protocol/index.js';
 import {
@@ -166,6 +169,31 @@ function parseFrameOk(text: string): Message {
   if (!r.ok) throw r.error;
   return r.message;
 }
+
+describe('hub: capture', () => {
+  it('captures accepted messages verbatim, one per line (pretty-printed frames re-serialised), and nothing refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbp-hub-capture-'));
+    const file = join(dir, 'capture.jsonl');
+    try {
+      const h = await hub({ capture: { file } });
+      const agent = await connect(h.url, AGENT_TOKEN);
+      const compact =
+        '{"type":"agent_heartbeat","agentId":"desktop_agent_001","timestamp":"2025-06-16T18:45:30Z","data":{"status":"idle","uptime":1e1,"memoryUsage":1,"cpuUsage":2}}';
+      const pretty = JSON.stringify(example('pingResult'), null, 2);
+      agent.send(compact);
+      agent.send(pretty);
+      agent.send(example('pingResult', OTHER_AGENT)); // refused
+      agent.send('nonsense'); // refused
+      await agent.waitFor(2);
+      await h.hub.close();
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines).toEqual([compact, JSON.stringify(parseFrameOk(pretty)), '']);
+      expect(parseFrameOk(lines[0]!)).toEqual(parseFrameOk(compact));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('hub: authentication', () => {
   it('refuses an upgrade with no token or a wrong one with HTTP 401', async () => {
