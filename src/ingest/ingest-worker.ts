@@ -9,6 +9,8 @@ import type { IngestQueue, JobHandler, PartitionConsumer } from './queue.js';
 import type { WorkerModels } from './worker-models.js';
 
 export interface IngestWorkerOptions {
+  /** This worker's id (logs, leases). */
+  id: string;
   queue: IngestQueue;
   store: IngestStore;
   ownership: PartitionOwnership;
@@ -40,6 +42,10 @@ export class IngestWorker {
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: IngestWorkerOptions) {}
+
+  get id(): string {
+    return this.o.id;
+  }
 
   async start(): Promise<void> {
     if (this.started) return;

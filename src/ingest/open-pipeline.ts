@@ -107,6 +107,7 @@ async function openEmbedded(
   const sink = new BatchingSink(queue, logger, metrics, { lingerMs: 0, ...tuning.sink });
   const provider = await openModels(options, tuning, hooks, logger, metrics);
   const worker = new IngestWorker({
+    id: hooks.workerId ?? 'embedded',
     queue,
     store,
     ownership: new StaticOwnership(queue.partitions, logger),
@@ -263,6 +264,7 @@ export async function startWorker(
   if (tuning.workerCapacity !== undefined) leaseOptions.capacity = tuning.workerCapacity;
   const ownership = new LeaseOwnership(lease, keys, workerId, partitions, logger, leaseOptions);
   const worker = new IngestWorker({
+    id: workerId,
     queue,
     store,
     ownership,
