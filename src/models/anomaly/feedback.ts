@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { AnomalyType, DeviceId, OpaqueId } from '../../protocol/index.js';
+import type { AnomalyModel } from './behaviour-model.js';
+import type { Feedback } from './thresholds.js';
+
+/*
+ * The user's verdict on an alert, as the REST API receives it (POST body), and the pure functions that apply it:
+ * "fine" (a false positive) raises that anomaly type's thresholds and makes the alert's window a normal example
+ * for the next retraining; "real" lowers them and keeps the window out of the normal history.
+ */
+
+export const AnomalyFeedbackBody = z.strictObject({
+  anomalyId: OpaqueId,
+  deviceId: DeviceId,
+  verdict: z.enum(['fine', 'real']),
+  anomalyType: AnomalyType.optional(),
+  score: z.number().min(0).max(1).optional(),
+  /** The alert's epoch ms (the anomalyDetected timestamp), for excluding or keeping its window in retraining. */
+  at: z.number().int().min(0).optional(),
+  /** The model input vector of the alert (DetailedAssessment.vector), when the caller kept it. */
+  vector: z.array(z.number().finite()).max(64).optional(),
+});
+export type AnomalyFeedbackBody = z.infer<typeof AnomalyFeedbackBody>;
+
+/** A stored verdict. */
+export interface FeedbackRecord extends AnomalyFeedbackBody {
+  /** When the verdict was given, epoch ms. */
+  receivedAt: number;
+}
+
+export function toFeedback(body: AnomalyFeedbackBody): Feedback {
+  const fb: Feedback = { verdict: body.verdict };
+  if (body.anomalyType !== undefined) fb.anomalyType = body.anomalyType;
+  if (body.score !== undefined) fb.score = body.score;
+  return fb;
+}
+
+/** Pure: the model after a sequence of verdicts, in order. */
+export function applyFeedbackRecords(
+  model: AnomalyModel,
+  records: readonly AnomalyFeedbackBody[],
+): AnomalyModel {
+  return records.reduce((m, r) => m.applyFeedback(toFeedback(r)), model);
+}
+
+/** Vectors of alerts the user called fine: extra normal examples for retraining. */
+export function normalExamples(records: readonly AnomalyFeedbackBody[], width: number): number[][] {
+  return records
+    .filter((r) => r.verdict === 'fine' && r.vector !== undefined && r.vector.length === width)
+    .map((r) => [...r.vector!]);
+}
+
+/**
+ * Windows to leave out of the next retraining: every alert nobody called fine (real ones, and unreviewed ones),
+ * from one window before it to one after, so an anomaly never becomes "normal" by being retrained on.
+ */
+export function windowsToExclude(
+  alerts: ReadonlyArray<{ anomalyId: string; deviceId: string; at: number }>,
+  records: readonly AnomalyFeedbackBody[],
+  windowMs: number,
+): Array<{ deviceId: string; from: number; to: number }> {
+  const fine = new Set(records.filter((r) => r.verdict === 'fine').map((r) => r.anomalyId));
+  return alerts
+    .filter((a) => !fine.has(a.anomalyId))
+    .map((a) => ({ deviceId: a.deviceId, from: a.at - windowMs, to: a.at + windowMs }));
+}
