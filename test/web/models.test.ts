@@ -40,6 +40,30 @@ describe('model versions', () => {
     expect(parseModels({ configured: false, latest: null, versions: [] })).toEqual([]);
   });
 
+  it("reports the primary estimator's metrics when a trainer lists several", () => {
+    const [v] = parseModels([
+      {
+        version: 'v1',
+        positioning: {
+          report: {
+            primary: 'fusion',
+            cv: {
+              knn: { n: 10, meanError: 2, medianError: 2, p90Error: 3 },
+              fusion: { n: 10, meanError: 1, medianError: 0.9, p90Error: 1.5, coverage95: 0.94 },
+            },
+          },
+        },
+      },
+    ]);
+    expect(Object.fromEntries(v!.positioning.map((m) => [m.key, m.value]))).toEqual({
+      n: 10,
+      meanError: 1,
+      medianError: 0.9,
+      p90Error: 1.5,
+      coverage95: 0.94,
+    });
+  });
+
   it('finds per-point errors under any key and tolerates junk', () => {
     const versions = parseModels([
       {

@@ -39,6 +39,7 @@ const POSITIONING_METRICS: readonly [string, string, Metric['unit']][] = [
   ['p95Error', 'p95', 'm'],
   ['roomAccuracy', 'room', '%'],
   ['coverage95', '95% radius holds', '%'],
+  ['located', 'located', '%'],
   ['n', 'points', ''],
 ];
 const ANOMALY_METRICS: readonly [string, string, Metric['unit']][] = [
@@ -71,7 +72,28 @@ function findNumber(root: unknown, key: string, maxDepth = 4): number | undefine
   return undefined;
 }
 
+/**
+ * Where a trainer reports several estimators' held-out metrics side by side (`cv: {knn: {…}, fusion: {…}}`) and names
+ * the one the model uses (`primary: "fusion"`), that one's metrics are the model's.
+ */
+function primaryMetrics(root: unknown, maxDepth = 4): unknown {
+  let level: unknown[] = [root];
+  for (let depth = 0; depth <= maxDepth && level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (!isRecord(node)) continue;
+      if (typeof node.primary === 'string' && isRecord(node.cv) && isRecord(node.cv[node.primary])) {
+        return node.cv[node.primary];
+      }
+      for (const child of Object.values(node)) if (isRecord(child)) next.push(child);
+    }
+    level = next;
+  }
+  return root;
+}
+
 function metrics(root: unknown, table: typeof POSITIONING_METRICS): Metric[] {
+  root = primaryMetrics(root);
   if (!isRecord(root)) return [];
   const out: Metric[] = [];
   for (const [key, label, unit] of table) {
