@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Logger, pino } from 'pino';
-import { type ErrorMessage, type Message, makeMessage } from '../protocol/index.js';
+import { type ErrorMessage, type Message, makeMessage, parseMessage } from '../protocol/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
@@ -147,7 +147,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         ? {}
         : { maxMessagesPerMinute: options.maxMessagesPerMinute }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
-      greeting: ({ localAddress }) => [this.registerMessage(localAddress), this.heartbeatMessage('active')],
+      greeting: ({ localAddress }) =>
+        [this.registerMessage(localAddress), this.heartbeatMessage('active')].filter((m) => this.checkOwn(m)),
     });
     this.wire();
   }
@@ -156,15 +157,15 @@ export class Agent extends EventEmitter<AgentEvents> {
   async start(): Promise<void> {
     this.connection.start();
     const every = (ms: number, fn: () => void) => this.timers.push(this.clock.every(ms, fn));
+    // Reports describe the present: they are only produced while connected, never buffered.
     every(this.options.heartbeatIntervalMs ?? 30_000, () => {
-      this.connection.sendNowIfOpen(this.heartbeatMessage(this.heartbeatStatus()));
+      if (this.connection.isOpen) this.sendReport(this.heartbeatMessage(this.heartbeatStatus()));
     });
     every(this.options.healthIntervalMs ?? 60_000, () => {
-      this.connection.sendNowIfOpen(this.healthMessage());
+      if (this.connection.isOpen) this.sendReport(this.healthMessage());
     });
     every(this.options.integrityIntervalMs ?? 300_000, () => {
-      // The period's counters are only consumed when the report can actually be sent.
-      if (this.connection.isOpen) this.connection.sendNowIfOpen(this.integrityMessage());
+      if (this.connection.isOpen) this.sendReport(this.integrityMessage());
     });
     await this.source.start({
       clock: this.clock,
@@ -185,6 +186,20 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.stopping = true;
     await this.end({ reason: 'stopped' }, options.flushMs ?? 2000);
+  }
+
+  /**
+   * Waits (in real time, at most `timeoutMs`) until everything produced so far has been written to the hub and
+   * confirmed, reconnecting as needed. False on timeout, or when the agent ended with messages still waiting.
+   */
+  async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.connection.pending === 0 && (this.connection.isOpen || this.stopping)) return true;
+      if (this.stopping && !this.connection.isOpen) return false;
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   stats(): AgentStats {
@@ -212,6 +227,33 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+
+  /** Validates a message the agent wrote about itself and records it for the integrity report. */
+  private checkOwn(message: Message): boolean {
+    this.produced++;
+    const result = parseMessage(message);
+    this.integrity.produced(
+      message,
+      result.ok,
+      result.ok ? '' : `${result.error.path ?? ''}: ${result.error.message}`,
+    );
+    if (!result.ok) {
+      this.logger.error(
+        { type: message.type, reason: result.error.message },
+        'own report does not validate; not sent',
+      );
+      this.emit('invalid_outgoing', {
+        type: message.type,
+        reason: result.error.message,
+        path: result.error.path ?? '',
+      });
+    }
+    return result.ok;
+  }
+
+  private sendReport(message: Message): void {
+    if (this.checkOwn(message)) this.connection.sendNowIfOpen(message);
+  }
 
   private wire(): void {
     const c = this.connection;
@@ -263,7 +305,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     } catch (error) {
       this.logger.error({ err: error }, 'probe source did not stop cleanly');
     }
-    if (exit.reason === 'stopped') this.connection.sendNowIfOpen(this.heartbeatMessage('shutting_down'));
+    if (exit.reason === 'stopped' && this.connection.isOpen)
+      this.sendReport(this.heartbeatMessage('shutting_down'));
     await this.connection.stop({ flushMs });
     this.logger.info({ exit }, 'agent ended');
     this.emit('exit', exit);

@@ -299,9 +299,10 @@ export class AgentConnection extends EventEmitter<ConnectionEvents> {
     if (this.stateValue === 'stopped') return;
     const flushMs = options.flushMs ?? 0;
     if (flushMs > 0 && this.stateValue === 'open') {
-      const deadline = this.opts.clock.now() + flushMs;
-      while (this.pending > 0 && this.stateValue === 'open' && this.opts.clock.now() < deadline) {
-        await new Promise<void>((resolve) => this.opts.clock.schedule(20, resolve));
+      // Waiting for I/O, not for agent logic: real time, whatever clock drives the timers.
+      const deadline = performance.now() + flushMs;
+      while (this.pending > 0 && this.stateValue === 'open' && performance.now() < deadline) {
+        await new Promise<void>((resolve) => setTimeout(resolve, 20));
       }
     }
     this.setState('stopped');
@@ -608,7 +609,8 @@ export class AgentConnection extends EventEmitter<ConnectionEvents> {
     this.needsBarrier = false;
     const payload = Buffer.alloc(PING_PAYLOAD_BYTES);
     payload.writeUIntBE(index, 0, PING_PAYLOAD_BYTES);
-    this.pingSentAt.set(index, this.opts.clock.now());
+    // Round-trip time is an I/O measurement: real time, whatever clock drives the timers.
+    this.pingSentAt.set(index, performance.now());
     ws.ping(payload);
   }
 
@@ -618,7 +620,7 @@ export class AgentConnection extends EventEmitter<ConnectionEvents> {
     const index = data.readUIntBE(0, PING_PAYLOAD_BYTES);
     const sentAt = this.pingSentAt.get(index);
     if (sentAt !== undefined) {
-      const rtt = this.opts.clock.now() - sentAt;
+      const rtt = performance.now() - sentAt;
       this.hubRtt = this.hubRtt === undefined ? rtt : this.hubRtt * 0.8 + rtt * 0.2;
       for (const key of this.pingSentAt.keys()) {
         if (key > index) break;

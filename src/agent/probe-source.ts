@@ -65,7 +65,7 @@ export interface CalibrationSampler {
    * there; a real scan ignores the point (the user is standing there). `onSample` reports progress.
    */
   sample(
-    point: { x: number; y: number; room?: string; floor?: number },
+    point: { x: number; y: number; room?: string | undefined; floor?: number | undefined },
     samples: number,
     onSample?: (done: number) => void,
   ): Promise<AnchorReading[][]>;

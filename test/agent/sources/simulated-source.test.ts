@@ -1,0 +1,145 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Draft } from '../../../src/agent/probe-source.js';
+import { SimulatedSource } from '../../../src/agent/sources/simulated-source.js';
+import { makeMessage, parseMessage } from '../../../src/protocol/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+function run(seed: number, minutes: number, options: ConstructorParameters<typeof SimulatedSource>[0] = {}) {
+  const clock = new FakeClock(Date.UTC(2025, 5, 16, 10, 0, 0));
+  const drafts: Draft[] = [];
+  const invalid: string[] = [];
+  let seq = 0;
+  const source = new SimulatedSource({ seed, ...options });
+  void source.start({
+    clock,
+    logger: pino({ level: 'silent' }),
+    emit: (d) => {
+      drafts.push(d);
+      const check = parseMessage(
+        makeMessage(d.type, 'sim_test_agent', d.data as never, new Date(clock.now())),
+      );
+      if (!check.ok) invalid.push(`${d.type}: ${check.error.message}`);
+      return check.ok;
+    },
+    nextSequence: () => seq++,
+  });
+  for (let s = 0; s < minutes * 60; s++) clock.advance(1000);
+  void source.stop();
+  const of = <T extends Draft['type']>(type: T) =>
+    drafts.filter((d): d is Extract<Draft, { type: T }> => d.type === type);
+  return { drafts, invalid, of, source, clock };
+}
+
+describe('SimulatedSource', () => {
+  it('produces valid per-device, per-anchor probes and device behaviour, at the configured rate', () => {
+    const { invalid, of, source } = run(7, 10, { devices: 4, rate: 2 });
+    expect(invalid).toEqual([]);
+    const anchors = new Set(source.anchors());
+    const pings = of('pingResult');
+    // 2 probes/s over 10 minutes, minus the devices that are away; never above the rate.
+    expect(pings.length).toBeGreaterThan(300);
+    expect(pings.length).toBeLessThanOrEqual(2 * 600 + 50);
+    for (const p of pings) {
+      expect(anchors.has(p.data.targetIp)).toBe(true);
+      expect(p.data.deviceId).toBeDefined();
+      if (p.data.success) expect(p.data.rtt).toBeGreaterThanOrEqual(0);
+    }
+    expect(pings.some((p) => p.data.rssi !== undefined && p.data.rtt !== undefined)).toBe(true);
+    const seqs = pings.map((p) => p.data.sequenceNumber);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const joined = new Set(of('deviceJoin').map((j) => j.data.deviceId));
+    expect(joined.size).toBeGreaterThan(0);
+    // Every probed device joined first.
+    for (const p of pings) expect(joined.has(p.data.deviceId!)).toBe(true);
+    const updates = of('deviceUpdate');
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.every((u) => u.data.location === undefined)).toBe(true);
+    expect(updates.some((u) => u.data.activity?.connectionAttempts !== undefined && u.data.performance)).toBe(
+      true,
+    );
+    for (const j of of('deviceJoin')) expect(j.data).toMatchObject({ trustLevel: 'unknown' });
+  });
+
+  it('is reproducible: same seed and clock, same messages; another seed, other messages', () => {
+    const a = run(3, 3);
+    const b = run(3, 3);
+    const c = run(4, 3);
+    expect(JSON.stringify(a.drafts)).toBe(JSON.stringify(b.drafts));
+    expect(JSON.stringify(a.drafts)).not.toBe(JSON.stringify(c.drafts));
+  });
+
+  it('labelled anomalies reach the probes: a signal drop lowers the device RSSI at every anchor', () => {
+    const clock = new FakeClock(Date.UTC(2025, 5, 16, 0, 0, 0));
+    const pings: { t: number; deviceId: string | undefined; rssi: number | undefined }[] = [];
+    let seq = 0;
+    const source = new SimulatedSource({
+      seed: 21,
+      devices: 4,
+      rate: 0.5,
+      anomaliesPerType: 6,
+      baselineMinutes: 0,
+    });
+    void source.start({
+      clock,
+      logger: pino({ level: 'silent' }),
+      emit: (d) => {
+        if (d.type === 'pingResult')
+          pings.push({ t: clock.now(), deviceId: d.data.deviceId, rssi: d.data.rssi });
+        return true;
+      },
+      nextSequence: () => seq++,
+    });
+    const staticIds = new Set(
+      source
+        .simulatedDevices()
+        .filter((d) => !d.mobile)
+        .map((d) => d.deviceId),
+    );
+    const drop = source
+      .anomalies()
+      .filter((a) => a.type === 'signal_drop' && staticIds.has(a.deviceId) && a.end - a.start >= 10 * 60_000)
+      .sort((x, y) => x.start - y.start)[0];
+    expect(drop).toBeDefined();
+    const a = drop!;
+    // Fast-forward to 20 minutes before the anomaly, then record until it ends.
+    clock.advance(a.start - 20 * 60_000 - clock.now());
+    pings.length = 0;
+    clock.advance(a.end - clock.now());
+    const mean = (from: number, to: number) => {
+      const v = pings.filter(
+        (p) => p.deviceId === a.deviceId && p.rssi !== undefined && p.t >= from && p.t < to,
+      );
+      return { n: v.length, rssi: v.reduce((sum, p) => sum + p.rssi!, 0) / Math.max(1, v.length) };
+    };
+    const before = mean(a.start - 20 * 60_000, a.start);
+    const during = mean(a.start, a.end);
+    expect(before.n).toBeGreaterThan(3);
+    expect(during.n).toBeGreaterThan(3);
+    // 20 dB applied on top of σ = 3 dB shadowing.
+    expect(before.rssi - during.rssi).toBeGreaterThan(12);
+    void source.stop();
+  });
+
+  it('takes calibration samples at a point from every anchor it hears', async () => {
+    const source = new SimulatedSource({ seed: 5 });
+    source.prepare(Date.UTC(2025, 0, 1));
+    const samples = await source.sample({ x: 2, y: 2 }, 4);
+    expect(samples).toHaveLength(4);
+    const anchors = new Set(source.anchors());
+    for (const set of samples) {
+      expect(set.length).toBeGreaterThan(0);
+      for (const r of set) expect(anchors.has(r.targetIp)).toBe(true);
+    }
+    expect(source.roomAt({ x: 2, y: 2 })).toBe('living');
+  });
+
+  it('refuses a site whose anchors are not named by IP address', () => {
+    const site = {
+      bounds: { minX: 0, minY: 0, maxX: 5, maxY: 5 },
+      anchors: [{ id: 'AP1', x: 0, y: 0 }],
+      rooms: [],
+    };
+    expect(() => new SimulatedSource({ site }).prepare(0)).toThrow(/not IPs: AP1/);
+  });
+});
