@@ -153,7 +153,9 @@ class Dashboard {
         ? ''
         : r.ok
           ? 'The site file has no bounds, rooms or anchors: devices are drawn on a bare grid.'
-          : `No site file (${r.message}): devices are drawn on a bare grid.`,
+          : r.status === 404
+            ? 'No site yet: devices are drawn on a bare grid. Start the hub with --site FILE, or train a model (its site is used).'
+            : `The site could not be loaded (${r.message}): devices are drawn on a bare grid.`,
     );
     this.plan.setCoverage(liveVersion(this.versions));
     this.schedule();

@@ -175,14 +175,13 @@ export class DeviceList {
       setAttr(r.anomaly, 'class', `num${a !== undefined && a >= 0.5 ? ' hot' : ''}`);
       const loc = d.location;
       const room = loc ? (loc.room ? this.roomLabel(loc.room) : this.roomName(loc.x, loc.y)) : undefined;
-      setText(r.place, loc ? (room ?? 'located') : '–');
-      setText(
-        r.coords,
-        loc
-          ? `(${num(loc.x, 1)}, ${num(loc.y, 1)})` +
-              (loc.uncertainty !== undefined ? ` ±${num(loc.uncertainty, 1)} m` : '')
-          : '',
-      );
+      const coords = loc
+        ? `(${num(loc.x, 1)}, ${num(loc.y, 1)})` +
+          (loc.uncertainty !== undefined ? ` ±${num(loc.uncertainty, 1)} m` : '')
+        : '';
+      // The room reads first; on a site without rooms, the coordinates are the place.
+      setText(r.place, loc ? (room ?? coords) : '–');
+      setText(r.coords, room ? coords : '');
       setText(r.seen, d.online ? `seen ${ago(d.lastSeen, now)}` : `offline, seen ${ago(d.lastSeen, now)}`);
       // Two buttons at a time: the decisions that would change something.
       r.approve.hidden = d.userDecision === 'approved';

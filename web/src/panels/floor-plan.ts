@@ -177,10 +177,14 @@ export class FloorPlan {
     for (const [k, v] of Object.entries({ x1: 0, y1: 0, x2: 0, y2: hatch, 'stroke-width': hatch * 0.35 })) {
       setAttr(this.hatchLine, k, v);
     }
-    const viewBox = `${b.minX - pad} ${-b.maxY - pad} ${w + 2 * pad} ${h + 2 * pad}`;
+    // Room below the floor for the scale bar, so it never sits on an anchor in a corner.
+    const bottom = pad + this.fontSize * 1.6;
+    const viewBox = `${b.minX - pad} ${-b.maxY - pad} ${w + 2 * pad} ${h + pad + bottom}`;
     setAttr(this.staticSvg, 'viewBox', viewBox);
     setAttr(this.liveSvg, 'viewBox', viewBox);
-    this.viewBox = { w: w + 2 * pad, h: h + 2 * pad };
+    this.viewBox = { w: w + 2 * pad, h: h + pad + bottom };
+    // The plan's box takes the site's shape (within the limits in styles.css): no wide band in a tall box.
+    this.element.style.setProperty('--aspect', (this.viewBox.w / this.viewBox.h).toFixed(3));
     this.updatePixelSize();
     this.drawGrid();
   }
@@ -205,15 +209,15 @@ export class FloorPlan {
     for (let y = Math.ceil(b.minY / step) * step; y <= b.maxY + 1e-9; y += step) {
       g.append(svg('line', { x1: b.minX, x2: b.maxX, y1: -y, y2: -y }));
     }
-    // Scale bar, bottom left, one grid step long.
+    // Scale bar, under the floor's bottom left corner, one grid step long.
     const fs = this.fontSize;
-    const x0 = b.minX + fs * 0.6;
-    const y0 = -b.minY - fs * 0.6;
+    const x0 = b.minX;
+    const y0 = -b.minY + fs * 1.45;
     g.append(
       svg('line', { class: 'scale', x1: x0, x2: x0 + step, y1: y0, y2: y0 }),
       svg(
         'text',
-        { class: 'scale-label', x: x0 + step / 2, y: y0 - fs * 0.4, 'font-size': fs * 0.8 },
+        { class: 'scale-label', x: x0 + step + fs * 0.4, y: y0 + fs * 0.28, 'font-size': fs * 0.8 },
         `${step} m`,
       ),
     );
