@@ -7,6 +7,8 @@ import type { DevicePatch, DeviceRecord, DeviceRegistry } from './device-registr
  * read sees writes not yet flushed (lmdb-js batches writes asynchronously).
  */
 export class LmdbDeviceRegistry implements DeviceRegistry {
+  private lastWrite: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly db: Database<DeviceRecord, string>) {}
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
@@ -18,6 +20,8 @@ export class LmdbDeviceRegistry implements DeviceRegistry {
   }
 
   async list(): Promise<DeviceRecord[]> {
+    // A range read sees only committed writes (the cache serves point reads); wait for ours.
+    await this.lastWrite;
     return [...this.db.getRange({}).map(({ value }) => value)];
   }
 
@@ -33,7 +37,7 @@ export class LmdbDeviceRegistry implements DeviceRegistry {
   /** Merges and queues the write; the returned record is what every later read sees. */
   upsertSync(deviceId: string, agentId: string, patch: DevicePatch, now: Date = new Date()): DeviceRecord {
     const record = mergeDevice(this.db.get(deviceId), deviceId, agentId, patch, now);
-    void this.db.put(deviceId, record);
+    this.lastWrite = this.db.put(deviceId, record);
     return record;
   }
 

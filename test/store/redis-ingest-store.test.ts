@@ -1,0 +1,138 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchCommit, StoredDeadLetter } from '../../src/store/ingest-store.js';
+import { isPartitionLostError, MAX_DEAD_LETTERS } from '../../src/store/ingest-store.js';
+import { RedisIngestStore } from '../../src/store/redis-ingest-store.js';
+import { redisKeys } from '../../src/store/redis-keys.js';
+import { haveRedis } from '../helpers/system-requirement.js';
+import { calibration, probe } from '../ingest/helpers/messages.js';
+import { deleteKeys, REDIS_URL, testPrefix } from '../ingest/helpers/redis.js';
+import { registryContract } from './device-registry-contract.js';
+
+const redisOk = await haveRedis();
+
+function commit(partial: Partial<BatchCommit>): BatchCommit {
+  return {
+    seen: [],
+    devices: [],
+    calibrations: [],
+    results: [],
+    counters: new Map(),
+    deadLetters: [],
+    now: Date.parse('2025-06-16T18:45:00.000Z'),
+    log: null,
+    ...partial,
+  };
+}
+
+describe.runIf(redisOk)('RedisIngestStore', () => {
+  const prefix = testPrefix();
+  const keys = redisKeys(prefix);
+  let redis: Redis;
+  let store: RedisIngestStore;
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+    store = new RedisIngestStore(redis, keys, { seenTtlMs: 60_000 });
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await deleteKeys(prefix);
+  });
+
+  it('marks keys applied atomically with the effects, fenced by the partition lease', async () => {
+    await redis.set(keys.lease(0), 'w1#1');
+    const mine = store.partition(0, 'w1#1');
+    const stale = store.partition(0, 'w0#0');
+    const probeKey = { kind: 'probe' as const, agentId: 'a', seq: 70_001 };
+    const calKey = { kind: 'calibration' as const, agentId: 'a', calibrationId: 'c1' };
+    const eventKey = { kind: 'event' as const, hash: 'h1' };
+    const sub = redis.duplicate();
+    const published: string[] = [];
+    sub.on('message', (_c, text: string) => published.push(text));
+    await sub.subscribe(keys.results);
+    const results = [
+      { ...probe('a', 'd', 1), type: 'deviceUpdate', data: { deviceId: 'd', rssi: -50 } },
+    ] as never;
+
+    // A worker that lost the lease writes nothing and publishes nothing.
+    const lost = await stale
+      .commit(commit({ seen: [probeKey], results, counters: new Map([['probe:a', 1]]) }))
+      .catch((e: unknown) => e);
+    expect(isPartitionLostError(lost)).toBe(true);
+    expect((await mine.prepare([probeKey], [])).seen).toEqual([false]);
+
+    await mine.commit(
+      commit({
+        seen: [probeKey, calKey, eventKey],
+        devices: [{ deviceId: 'd', agentId: 'a', patch: { rssi: -50 } }],
+        calibrations: [calibration('a', 'c1')],
+        results,
+        counters: new Map([['probe:a', 1]]),
+      }),
+    );
+    const { seen, control } = await mine.prepare(
+      [probeKey, { ...probeKey, seq: 70_002 }, calKey, eventKey, { kind: 'event', hash: 'h2' }],
+      ['d', 'unknown-device'],
+    );
+    expect(seen).toEqual([true, false, true, true, false]);
+    expect(control.get('d')).toEqual({ trustLevel: 'unknown' });
+    expect(control.get('unknown-device')).toEqual({});
+    expect(await store.counters()).toEqual({ 'probe:a': 1 });
+    // Probe marks live in 8 KiB bitmap blocks with a TTL; calibration keys are kept for good.
+    expect(await redis.pttl(keys.seenProbes('a', 1))).toBeGreaterThan(50_000);
+    expect(await redis.strlen(keys.seenProbes('a', 1))).toBeLessThanOrEqual(8192);
+    expect(await redis.pttl(keys.seenCalibrations)).toBe(-1);
+    expect(await redis.xlen(keys.calibrations)).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(published[0]!)).toEqual(results);
+    sub.disconnect();
+  });
+
+  it('checkpoints device states and replays only the changelog written after the checkpoint', async () => {
+    await redis.set(keys.lease(1), 'w1#2');
+    const p = store.partition(1, 'w1#2');
+    await p.commit(commit({ now: 1, log: '["first"]' }));
+    await p.commit(commit({ now: 2, log: '["second"]' }));
+    await p.saveCheckpoint(new Map([['dev', new Uint8Array([1, 2, 3])]]));
+    await p.commit(commit({ now: 3, log: '["third"]' }));
+    // Another worker taking the partition over sees the checkpoint plus what came after it.
+    await redis.set(keys.lease(1), 'w2#3');
+    const next = store.partition(1, 'w2#3');
+    const restored = await next.loadCheckpoint();
+    expect([...restored.states.keys()]).toEqual(['dev']);
+    expect([...restored.states.get('dev')!]).toEqual([1, 2, 3]);
+    expect(restored.log).toEqual([{ now: 3, payload: '["third"]' }]);
+    // The old owner can no longer checkpoint.
+    const err = await p.saveCheckpoint(new Map([['dev', null]])).catch((e: unknown) => e);
+    expect(isPartitionLostError(err)).toBe(true);
+    await next.saveCheckpoint(new Map([['dev', null]]));
+    expect((await next.loadCheckpoint()).states.size).toBe(0);
+    expect(await redis.xlen(keys.changelog(1))).toBe(1);
+  });
+
+  it('keeps a bounded list of dead letters, newest first, each id once', async () => {
+    const letter = (i: number): StoredDeadLetter => ({
+      id: `job-${i % (MAX_DEAD_LETTERS + 10)}`,
+      reason: 'malformed batch',
+      failedAt: new Date(i).toISOString(),
+      attempts: 1,
+      payload: { i },
+    });
+    for (let i = 0; i < 5; i++) await store.addDeadLetter(letter(i));
+    await store.addDeadLetter(letter(4));
+    const letters = await store.deadLetters(10);
+    expect(letters.map((l) => l.id)).toEqual(['job-4', 'job-3', 'job-2', 'job-1', 'job-0']);
+    for (let i = 5; i < MAX_DEAD_LETTERS + 20; i++) await store.addDeadLetter(letter(i));
+    expect(await redis.llen(keys.deadLetters)).toBe(MAX_DEAD_LETTERS);
+  });
+
+  describe('device registry', () => {
+    const registryKeys = redisKeys(`${prefix}:registry`);
+    registryContract(async () => ({
+      registry: new RedisIngestStore(redis, registryKeys).registry,
+      reopen: async () => new RedisIngestStore(redis, registryKeys).registry,
+    }));
+  });
+});
