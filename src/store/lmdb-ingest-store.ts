@@ -82,7 +82,8 @@ export class LmdbIngestStore implements IngestStore {
     this.timer.unref();
   }
 
-  partition(partition: number): PartitionStore {
+  /** The embedded store has one worker: nothing to fence, the token is ignored. */
+  partition(partition: number, _fenceToken: string | null = null): PartitionStore {
     return new LmdbPartitionStore(this, partition);
   }
 

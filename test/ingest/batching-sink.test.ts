@@ -109,7 +109,7 @@ describe('ingestion metrics', () => {
       await pipeline.drain();
       for (let s = 0; s < 5; s++) pipeline.sink.offer(record(probe('a', 'm', s)));
       await pipeline.drain();
-      (pipeline.queue as { addRaw(p: number, x: unknown): void }).addRaw(0, 'junk');
+      (pipeline.queue as unknown as { addRaw(p: number, x: unknown): void }).addRaw(0, 'junk');
       await waitFor('the dead letter', async () => (await pipeline.deadLetters()).length === 1);
       const text = await registry.metrics();
       expect(text).toMatch(/sbp_ingest_latency_seconds_count 20/);
