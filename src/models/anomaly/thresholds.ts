@@ -9,7 +9,7 @@ import type { AnomalyType, Severity } from '../../protocol/index.js';
  * the excesses by probability-weighted moments (peaks over threshold, as in SPOT, Siffer et al. KDD 2017; PWM:
  * Hosking & Wallis 1987) — a budget of one false alert per week on 30 devices scored every minute is a tail
  * probability near 3·10⁻⁶, far past the last baseline score. Forest scores are bounded, so ξ is usually negative
- * (a finite upper end); ξ is clamped to [−0.5, 0.5]. Where the budget asks for
+ * (a finite upper end); ξ is clamped to [−1, 0.5]. Where the budget asks for
  * a probability below 1/n, the threshold is at least the baseline's highest score.
  * Exceedances come in clusters (one odd window is seen by several overlapping windows) and the alert gate sends one
  * alert per cluster, so alerts per week = θ · R · P(S > s) with R the scores per week and θ the extremal index
@@ -108,7 +108,7 @@ export function fitGeneralisedPareto(excesses: readonly number[]): { scale: numb
   const denom = a0 - 2 * a1;
   // 1e-4 of a score unit is below any real spread: a floor for all-equal tails.
   if (!(a0 > 1e-9) || !(denom > 1e-12)) return { scale: Math.max(a0, 1e-4), shape: 0 };
-  const shape = Math.min(0.5, Math.max(-0.5, -(a0 / denom - 2)));
+  const shape = Math.min(0.5, Math.max(-1, -(a0 / denom - 2)));
   const scale = Math.max(1e-4, (2 * a0 * a1) / denom);
   return { scale, shape };
 }

@@ -26,7 +26,7 @@ export function updateProfile(profile: DeviceProfile, event: BehaviourEvent): De
     case 'update': {
       const scans = event.portScans ?? 0;
       const conns = event.connectionAttempts ?? 0;
-      if (scans === 0 && conns === 0 && event.services === undefined) return profile;
+      if (scans === 0 && event.services === undefined) return profile;
       const next: DeviceProfile = {
         ...profile,
         portScans: profile.portScans + Math.max(0, scans),

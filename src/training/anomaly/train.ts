@@ -38,6 +38,8 @@ export interface TrainAnomalyOptions {
   extraNormal?: ReadonlyArray<ArrayLike<number>>;
   /** Windows to leave out (alerts nobody confirmed as fine), per device. */
   exclude?: ReadonlyArray<{ deviceId: string; from: number; to: number }>;
+  /** Baseline span below which the time-of-day (schedule) group is not trained. @defaultValue 2 days */
+  scheduleMinBaselineMs?: number;
   /** Leave out each device's first windows while its own references form. @defaultValue config.stationaryAfterMs (2 h) */
   warmupMs?: number;
   /** Features reported per assessment. @defaultValue 5 */
@@ -109,7 +111,14 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
   const psi = Math.min(sampleSize, rows);
   const budget = options.falseAlertsPerWeek ?? 2;
   const devices = options.devices ?? replay.perDevice.size;
-  const groups: ForestGroup[] = FEATURE_GROUPS.map((group, g) => {
+  // Time of day means nothing until the baseline has seen every hour, twice: before that the schedule group would
+  // call every hour it has not seen unusual.
+  const span = replay.to - replay.from;
+  const minSchedule = options.scheduleMinBaselineMs ?? 2 * 24 * 3_600_000;
+  const active = FEATURE_GROUPS.map((group, g) => ({ group, g })).filter(
+    ({ group }) => group.name !== 'schedule' || span >= minSchedule,
+  );
+  const groups: ForestGroup[] = active.map(({ group, g }) => {
     const features = group.features.map((name) => FEATURE_NAMES.indexOf(name));
     const sub = selectColumns(x, features);
     const samples = new Int32Array(trees * psi);
@@ -130,7 +139,7 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
     }
     if (extra.length > 0) series.push(scores.subarray(offset));
     const thresholds = fitThresholds(series, {
-      falseAlertsPerWeek: budget / FEATURE_GROUPS.length,
+      falseAlertsPerWeek: budget / active.length,
       scoresPerWeek: (devices * WEEK_MS) / scoreIntervalMs,
       runLength: Math.max(1, Math.ceil(config.windowMs / scoreIntervalMs)),
     });
