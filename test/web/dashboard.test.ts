@@ -81,6 +81,8 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
     await expect.poll(() => page.locator('svg.plan .room').count()).toBe(3);
     expect(await page.locator('svg.plan .anchor').count()).toBe(4);
     expect(await page.locator('#site-name').textContent()).toBe('test-flat');
+    // The scripted agent is connected: GET /api/agents says so.
+    await expect.poll(() => page.locator('#stats').textContent()).toContain('1 agent online');
 
     agent.send('agent_register', {
       version: '1.0.0',

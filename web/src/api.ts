@@ -58,6 +58,16 @@ export class HubApi {
     return { ok: false, status: 200, message: 'unexpected /api/devices response' };
   }
 
+  /** Agents known to the hub (token file and connected), `{agents: [...]}`. */
+  async agents(): Promise<ApiResult<unknown[]>> {
+    const r = await this.call<unknown>('GET', 'api/agents');
+    if (!r.ok) return r;
+    const list = (r.value as { agents?: unknown } | null)?.agents;
+    return Array.isArray(list)
+      ? { ok: true, value: list }
+      : { ok: false, status: 200, message: 'unexpected /api/agents response' };
+  }
+
   models(): Promise<ApiResult<unknown>> {
     return this.call('GET', 'api/models');
   }

@@ -15,6 +15,7 @@ import { DashboardStore, deviceName } from './store.js';
 
 const TOKEN_KEY = 'sbp.viewerToken';
 const MODELS_REFRESH_MS = 60_000;
+const AGENTS_REFRESH_MS = 30_000;
 const TABLE_INTERVAL_MS = 400;
 const FRAME_MS = 100;
 
@@ -120,6 +121,8 @@ class Dashboard {
     void this.loadSite();
     void this.loadModels();
     setInterval(() => void this.loadModels(), MODELS_REFRESH_MS);
+    // Agents going offline send nothing: ask now and then.
+    setInterval(() => void this.loadAgents(), AGENTS_REFRESH_MS);
     setInterval(() => {
       this.store.ageTrails(Date.now());
       this.store.dirty.add('devices');
@@ -138,6 +141,14 @@ class Dashboard {
       return { ok: true, status: 200 };
     }
     return { ok: false, status: r.status };
+  }
+
+  private async loadAgents(): Promise<void> {
+    const r = await this.api.agents();
+    if (r.ok) {
+      this.store.loadAgents(r.value);
+      this.schedule();
+    }
   }
 
   private async loadSite(): Promise<void> {
@@ -165,7 +176,10 @@ class Dashboard {
     const r = await this.api.models();
     if (r.ok) {
       this.versions = parseModels(r.value);
-      this.modelsError = null;
+      const unconfigured = (r.value as { configured?: unknown } | null)?.configured === false;
+      this.modelsError = unconfigured
+        ? 'this hub runs without a model directory (start it with --model-dir DIR)'
+        : null;
     } else {
       this.modelsError = r.status === 404 ? 'this hub has no model directory' : r.message;
     }
@@ -217,7 +231,10 @@ class Dashboard {
   private onConnection(state: ConnectionState): void {
     setAttr(this.conn, 'data-state', state.kind);
     this.reconnect.hidden = state.kind !== 'gave-up' && state.kind !== 'waiting';
-    if (state.kind === 'open') void this.loadDevices();
+    if (state.kind === 'open') {
+      void this.loadDevices();
+      void this.loadAgents();
+    }
     this.renderConnection(Date.now());
   }
 
@@ -245,11 +262,14 @@ class Dashboard {
     const d = this.store.devices.size;
     const online = [...this.store.devices.values()].filter((x) => x.online).length;
     const agents = this.store.agents.size;
+    const agentsOnline = [...this.store.agents.values()].filter((a) => a.online).length;
     const last = this.store.lastMessageAt;
     setText(
       byId('stats'),
       `${d} device${d === 1 ? '' : 's'} (${online} online)` +
-        (agents > 0 ? ` · ${agents} agent${agents === 1 ? '' : 's'}` : '') +
+        (agents > 0
+          ? ` · ${agentsOnline === agents ? agents : `${agentsOnline} of ${agents}`} agent${agents === 1 ? '' : 's'} online`
+          : '') +
         (last !== undefined ? ` · last message ${ago(last, now)}` : ''),
     );
   }

@@ -77,6 +77,8 @@ export interface FeedItem {
 export interface AgentView {
   agentId: string;
   lastSeen: number;
+  /** Connected to the hub (from GET /api/agents; any message from it also says so). */
+  online: boolean;
   version?: string;
   status?: string;
   health?: string;
@@ -254,10 +256,11 @@ export class DashboardStore {
   private agent(agentId: string, now: number): AgentView {
     let a = this.agents.get(agentId);
     if (!a) {
-      a = { agentId, lastSeen: now };
+      a = { agentId, lastSeen: now, online: true };
       this.agents.set(agentId, a);
     }
     a.lastSeen = now;
+    a.online = true;
     this.dirty.add('agents');
     return a;
   }
@@ -352,6 +355,24 @@ export class DashboardStore {
       d.rev++;
     }
     this.dirty.add('devices');
+  }
+
+  /** Replaces the agents with the hub's list (GET /api/agents). */
+  loadAgents(records: readonly unknown[], now: number = Date.now()): void {
+    this.agents.clear();
+    for (const r of records) {
+      if (!isRecord(r) || !isId(r.agentId)) continue;
+      const a: AgentView = {
+        agentId: r.agentId,
+        lastSeen: parseTime(String(r.lastMessageAt)) ?? now,
+        online: r.online === true,
+      };
+      if (typeof r.version === 'string') a.version = r.version;
+      if (isRecord(r.heartbeat) && typeof r.heartbeat.status === 'string') a.status = r.heartbeat.status;
+      if (isRecord(r.health) && typeof r.health.status === 'string') a.health = r.health.status;
+      this.agents.set(a.agentId, a);
+    }
+    this.dirty.add('agents');
   }
 
   /** Drops trail points older than TRAIL_MAX_AGE_MS; returns true when something changed. */

@@ -180,7 +180,7 @@ export class DeviceList {
           (loc.uncertainty !== undefined ? ` ±${num(loc.uncertainty, 1)} m` : '')
         : '';
       // The room reads first; on a site without rooms, the coordinates are the place.
-      setText(r.place, loc ? (room ?? coords) : '–');
+      setText(r.place, loc ? (room ?? coords) : 'not located');
       setText(r.coords, room ? coords : '');
       setText(r.seen, d.online ? `seen ${ago(d.lastSeen, now)}` : `offline, seen ${ago(d.lastSeen, now)}`);
       // Two buttons at a time: the decisions that would change something.

@@ -24,7 +24,9 @@ export class ModelsPanel {
 
   render(versions: readonly ModelVersionView[] | string, now: number): void {
     if (typeof versions === 'string') {
-      this.element.replaceChildren(h('p', { class: 'empty' }, versions));
+      this.element.replaceChildren(
+        h('p', { class: 'empty' }, versions.charAt(0).toUpperCase() + versions.slice(1)),
+      );
       return;
     }
     if (versions.length === 0) {
