@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -293,5 +293,50 @@ describe('sbp agent', () => {
     expect(stdout).toMatch(/connected \(connection 1\), registered/);
     expect(stdout).toMatch(/scores aa:bb:cc:dd:ee:ff: anomaly 0\.50/);
     expect(hub.ofType('agent_heartbeat').at(-1)?.data.status).toBe('shutting_down');
+  });
+});
+
+const haveScript = existsSync('/usr/bin/script');
+if (!haveScript)
+  console.warn('\n*** SKIPPING the interactive calibrate test: /usr/bin/script (util-linux) not found ***\n');
+describe.runIf(haveScript)('sbp agent calibrate (interactive, in a pseudo-terminal)', () => {
+  it('prompts for each point, shows progress, coverage and the map, and stops at an empty line', async () => {
+    const out = join(dir, 'walk-tty.jsonl');
+    const cmd = [process.execPath, join(ROOT, 'bin', 'sbp.js'), 'agent', 'calibrate', '--agent-id', AGENT]
+      .concat(['--site', join(dir, 'site.json'), '--out', out, '--samples', '2'])
+      .map((a) => `'${a}'`)
+      .join(' ');
+    // `script` gives the command a terminal; answers are typed once each prompt has appeared.
+    const proc = spawn('/usr/bin/script', ['-qfec', cmd, '/dev/null'], { stdio: 'pipe' });
+    let screen = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      screen += d.toString();
+    });
+    const waitScreen = async (re: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(screen)) {
+        if (Date.now() > deadline) throw new Error(`no ${re} on screen:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await waitScreen(/point 1 — x y \[room\]: /);
+    proc.stdin.write('1 1\n');
+    await waitScreen(/point 2 — x y \[room\]: /);
+    proc.stdin.write('5 3\n');
+    await waitScreen(/point 3 — x y \[room\]: /);
+    proc.stdin.write('\n');
+    const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(screen).toMatch(/measuring… 2\/2/);
+    expect(screen).toMatch(/coverage: rooms 1\/2 \(missing: bedroom\)/);
+    expect(screen).toMatch(/coverage: rooms 2\/2/);
+    expect(screen).toMatch(/\|\.@\.\.\.\.\|/);
+    expect(screen).toMatch(/walk done: 2 points, 4 messages/);
+    expect(walkLines(out).map((l) => l.data.knownLocation.room)).toEqual([
+      'living',
+      'living',
+      'bedroom',
+      'bedroom',
+    ]);
   });
 });
