@@ -1,0 +1,146 @@
+// `node bin/run-ts.js bench/replay.ts [--quick]` (or `npm run bench -- replay`): replay throughput next to the cost
+// of merely reading and parsing the same capture, measured in the same run.
+
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { NO_MODELS, type WorkerModels } from '../src/ingest/worker-models.js';
+import { createPositioner } from '../src/models/positioning/positioner.js';
+import type { Message } from '../src/protocol/index.js';
+import { probeTraffic } from '../src/replay/probe-traffic.js';
+import { emptyCaptureStats, readCapture } from '../src/replay/read-capture.js';
+import { replay } from '../src/replay/replay.js';
+import { createSimulatedWorld } from '../src/sim/index.js';
+import { simulateTraffic } from '../src/sim/traffic/simulate-traffic.js';
+import { trainAnomalyModel } from '../src/training/anomaly/train.js';
+import { samplesFromMessages, trainPositioning } from '../src/training/positioning/index.js';
+import { markdownTable } from './markdown-table.js';
+import type { BenchOptions, BenchResult } from './types.js';
+
+const TARGET = 100_000;
+
+interface Row {
+  what: string;
+  messages: number;
+  seconds: number;
+}
+
+async function timed(what: string, fn: () => Promise<number>): Promise<Row> {
+  const started = performance.now();
+  const messages = await fn();
+  return { what, messages, seconds: (performance.now() - started) / 1000 };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sbp-bench-replay-'));
+  try {
+    // A capture shaped like live traffic: 20 devices probed against 5 anchors every second (~100 pingResult/s).
+    const world = createSimulatedWorld(7, { devices: 20 });
+    const rounds = opts.quick ? 300 : 3000;
+    const capture = join(dir, 'capture.jsonl');
+    const messages: Message[] = [...probeTraffic(world, { durationS: rounds })];
+    writeFileSync(capture, messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    const n = messages.length;
+
+    const walk = world.calibrationWalk({ spacingM: 1.5, samplesPerPoint: 2 });
+    const trained = await trainPositioning(samplesFromMessages(walk, world.site), world.site, {
+      seed: 1,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+    });
+    // The behaviour model's cost, not its quality, is measured here: a day of simulated device traffic trains it.
+    const behaviour = trainAnomalyModel({
+      baseline: simulateTraffic({ seed: 1, devices: 8, updateIntervalMs: 120_000 }).messages,
+      seed: 1,
+      trees: 50,
+    });
+    const positioner = createPositioner(trained.model, 'bench');
+    const withPositioner: WorkerModels = { version: 'bench', positioner, behaviour: null, trust: null };
+    const withAll: WorkerModels = { version: 'bench', positioner, behaviour, trust: null };
+    // The positioner costs milliseconds per update: replay fewer messages through it so the run stays short.
+    const modelLimit = Math.min(n, opts.quick ? 6000 : 30_000);
+
+    const rows: Row[] = [];
+    rows.push(
+      await timed('read lines (readline)', async () => {
+        let k = 0;
+        for await (const line of createInterface({ input: createReadStream(capture), crlfDelay: Infinity })) {
+          if (line.length > 0) k += 1;
+        }
+        return k;
+      }),
+    );
+    rows.push(
+      await timed('read + JSON.parse', async () => {
+        let k = 0;
+        for await (const line of createInterface({ input: createReadStream(capture), crlfDelay: Infinity })) {
+          if (line.length > 0 && JSON.parse(line)) k += 1;
+        }
+        return k;
+      }),
+    );
+    const baseline = await timed('**baseline: read + JSON.parse + zod** (readCapture)', async () => {
+      const stats = emptyCaptureStats();
+      for await (const _ of readCapture(capture, stats)) {
+        // read only
+      }
+      return stats.messages;
+    });
+    rows.push(baseline);
+    rows.push(
+      await timed(
+        'replay, no model (worker core only)',
+        async () => (await replay({ input: capture, models: NO_MODELS })).capture.messages,
+      ),
+    );
+    rows.push(
+      await timed(
+        `replay, positioner (first ${modelLimit.toLocaleString('en-US')})`,
+        async () => (await replay({ input: capture, models: withPositioner, limit: modelLimit })).records,
+      ),
+    );
+    rows.push(
+      await timed(
+        `replay, positioner + behaviour (first ${modelLimit.toLocaleString('en-US')})`,
+        async () => (await replay({ input: capture, models: withAll, limit: modelLimit })).records,
+      ),
+    );
+    const baseRate = baseline.messages / baseline.seconds;
+    const table = markdownTable(
+      ['what', 'messages', 'seconds', 'messages/s', 'vs read+parse'],
+      rows.map((r) => {
+        const rate = r.messages / r.seconds;
+        return [
+          r.what,
+          r.messages.toLocaleString('en-US'),
+          r.seconds.toFixed(2),
+          Math.round(rate).toLocaleString('en-US'),
+          `${(rate / baseRate).toFixed(2)}×`,
+        ];
+      }),
+    );
+    const core = rows[3]!;
+    const coreRate = core.messages / core.seconds;
+    const full = rows[4]!;
+    return {
+      title: `Replay throughput (${n.toLocaleString('en-US')} pingResult messages, 20 devices × 5 anchors, 1 s rounds)`,
+      table,
+      notes: [
+        `Target ≥ ${TARGET.toLocaleString('en-US')} msg/s: ${coreRate >= TARGET ? 'met' : 'NOT met'} without models (${Math.round(coreRate).toLocaleString('en-US')} msg/s), ${full.messages / full.seconds >= TARGET ? 'met' : 'NOT met'} with the positioner (${Math.round(full.messages / full.seconds).toLocaleString('en-US')} msg/s).`,
+        'Replay = readCapture (readline, JSON.parse, zod) → dedupe → batches of 1 s of capture time → processBatch (src/ingest) → metrics; one positioner update per device per batch.',
+        'The positioner rows replay only the first messages: each update of the fused positioner costs milliseconds (see docs/replay.md, "Speed").',
+        'Reproduce: `npm run bench -- replay` (or `node bin/run-ts.js bench/replay.ts --quick`). The machine is shared: compare ratios, not absolute figures.',
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await run({ quick: process.argv.includes('--quick') });
+  console.log(`\n### ${result.title}\n\n${result.table}\n`);
+  for (const note of result.notes ?? []) console.log(`- ${note}`);
+}
