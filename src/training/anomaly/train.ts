@@ -11,6 +11,7 @@ import {
   FEATURE_GROUPS,
   FEATURE_NAMES,
   type FeatureConfig,
+  type FeatureName,
 } from '../../models/anomaly/features.js';
 import { fitIsolationForest, outOfBagScores } from '../../models/anomaly/isolation-forest.js';
 import { selectColumns } from '../../models/anomaly/matrix.js';
@@ -38,6 +39,8 @@ export interface TrainAnomalyOptions {
   extraNormal?: ReadonlyArray<ArrayLike<number>>;
   /** Windows to leave out (alerts nobody confirmed as fine), per device. */
   exclude?: ReadonlyArray<{ deviceId: string; from: number; to: number }>;
+  /** The feature groups, one forest each. @defaultValue FEATURE_GROUPS */
+  groups?: ReadonlyArray<{ name: string; features: readonly FeatureName[] }>;
   /** Baseline span below which the time-of-day (schedule) group is not trained. @defaultValue 2 days */
   scheduleMinBaselineMs?: number;
   /** Leave out each device's first windows while its own references form. @defaultValue config.stationaryAfterMs (2 h) */
@@ -115,9 +118,9 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
   // call every hour it has not seen unusual.
   const span = replay.to - replay.from;
   const minSchedule = options.scheduleMinBaselineMs ?? 2 * 24 * 3_600_000;
-  const active = FEATURE_GROUPS.map((group, g) => ({ group, g })).filter(
-    ({ group }) => group.name !== 'schedule' || span >= minSchedule,
-  );
+  const active = (options.groups ?? FEATURE_GROUPS)
+    .map((group, g) => ({ group, g }))
+    .filter(({ group }) => group.name !== 'schedule' || span >= minSchedule);
   const groups: ForestGroup[] = active.map(({ group, g }) => {
     const features = group.features.map((name) => FEATURE_NAMES.indexOf(name));
     const sub = selectColumns(x, features);
