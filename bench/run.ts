@@ -8,7 +8,7 @@ import type { BenchModule, BenchResult } from './types.js';
 
 const BENCHES: Record<string, () => Promise<BenchModule>> = {};
 // Each benchmark registers here: name → lazy import of bench/<name>.ts.
-const NAMES = ['hub', 'pipeline', 'positioning', 'anomaly', 'replay', 'dashboard'] as const;
+const NAMES = ['hub', 'pipeline', 'positioning', 'anomaly', 'replay', 'dashboard', 'agent'] as const;
 for (const name of NAMES) BENCHES[name] = () => import(`./${name}.js`) as Promise<BenchModule>;
 
 const args = process.argv.slice(2);
