@@ -3,7 +3,7 @@ import { type IngestStore, isPartitionLostError } from '../store/ingest-store.js
 import { isPartitionRestartError } from './errors.js';
 import type { IngestMetrics } from './metrics.js';
 import type { PartitionOwnership } from './partition-ownership.js';
-import { PartitionRunner, type RunnerOptions } from './partition-runner.js';
+import { PartitionRunner, type RunnerOptions, type ValidationMode } from './partition-runner.js';
 import type { ProcessOptions } from './process-batch.js';
 import type { IngestQueue, JobHandler, PartitionConsumer } from './queue.js';
 import type { WorkerModels } from './worker-models.js';
@@ -21,7 +21,7 @@ export interface IngestWorkerOptions {
   changelog: boolean;
   processOptions?: Partial<ProcessOptions>;
   checkpointIntervalMs?: number;
-  validateResults?: boolean;
+  validateResults?: ValidationMode;
   clock?: () => number;
   onCommitted?: RunnerOptions['onCommitted'];
 }

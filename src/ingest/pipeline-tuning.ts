@@ -1,4 +1,5 @@
 import type { SinkOptions } from './batching-sink.js';
+import type { ValidationMode } from './partition-runner.js';
 import type { ProcessOptions } from './process-batch.js';
 
 /** Advanced pipeline settings; every field is optional with the default documented in docs/pipeline.md. */
@@ -21,8 +22,8 @@ export interface PipelineTuning {
   /** How long idempotency keys of probes and device events are kept. @defaultValue 6 h */
   seenTtlMs?: number;
   process?: Partial<ProcessOptions>;
-  /** Validate each result against the protocol before publishing. @defaultValue true */
-  validateResults?: boolean;
+  /** Check results against the protocol before publishing: all, a sample, or off. @defaultValue 'sample' */
+  validateResults?: ValidationMode;
   /** How often the model directory's LATEST is polled. @defaultValue 2000 */
   modelPollMs?: number;
 }

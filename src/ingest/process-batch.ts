@@ -11,7 +11,6 @@ import {
   type Location,
   type Message,
   type MessageOf,
-  makeMessage,
   type Severity,
   subjectOf,
   type TrustLevel,
@@ -124,6 +123,8 @@ export function processBatch(
   return out;
 }
 
+type ResultType = 'deviceUpdate' | 'mlScoreUpdate' | 'anomalyDetected' | 'trustUpdate' | 'trustAlert';
+
 const TRUST_RANK: Record<TrustLevel, number> = {
   trusted: 0,
   unknown: 1,
@@ -175,6 +176,11 @@ class DeviceStep {
     const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, anomaly) : false;
     this.emitScores(assessment, trust, estimate, anomaly || trustChanged);
     this.buildPatch(estimate);
+  }
+
+  /** A result addressed to the agent whose messages produced it, stamped with the batch time. */
+  private message<T extends ResultType>(type: T, data: MessageOf<T>['data']): MessageOf<T> {
+    return { type, agentId: this.d.agentId, timestamp: this.iso, data } as MessageOf<T>;
   }
 
   private add(counter: 'probe' | 'calibration' | 'event', agentId: string): void {
@@ -375,7 +381,7 @@ class DeviceStep {
     const perf = performanceOf(d);
     if (perf !== null) data.performance = perf;
     if (data.rssi === undefined && data.location === undefined && data.performance === undefined) return;
-    this.results.push(makeMessage('deviceUpdate', d.agentId, data, new Date(this.now)));
+    this.results.push(this.message('deviceUpdate', data));
   }
 
   private assessBehaviour(): BehaviourAssessment | null {
@@ -405,7 +411,7 @@ class DeviceStep {
       threshold: unit(a.threshold),
       modelVersion: a.modelVersion.slice(0, 256),
     };
-    this.results.push(makeMessage('anomalyDetected', d.agentId, data, new Date(this.now)));
+    this.results.push(this.message('anomalyDetected', data));
     this.forceRegistry = true;
     return true;
   }
@@ -447,7 +453,6 @@ class DeviceStep {
       : anomaly
         ? 'anomaly_history'
         : 'behavior_analysis';
-    const date = new Date(this.now);
     const update: MessageOf<'trustUpdate'>['data'] = {
       deviceId: d.deviceId,
       previousTrust: previous,
@@ -457,10 +462,10 @@ class DeviceStep {
       behaviorScore: Math.round(unit(trust.score) * 1000) / 10,
       factors: d.trustFactors,
     };
-    this.results.push(makeMessage('trustUpdate', d.agentId, update, date));
+    this.results.push(this.message('trustUpdate', update));
     const degraded = TRUST_RANK[trust.level] > TRUST_RANK[previous] && TRUST_RANK[trust.level] >= 2;
     if (degraded && !(trust.level === 'blocked' && d.userDecision === 'blocked')) {
-      this.results.push(makeMessage('trustAlert', d.agentId, this.trustAlert(trust, previous), date));
+      this.results.push(this.message('trustAlert', this.trustAlert(trust, previous)));
     }
     return true;
   }
@@ -511,9 +516,7 @@ class DeviceStep {
     if (estimate !== null) scores.locationConfidence = unit(estimate.confidence);
     if (Object.keys(scores).length === 0) return;
     d.lastScoresMs = this.now;
-    this.results.push(
-      makeMessage('mlScoreUpdate', d.agentId, { deviceId: d.deviceId, scores }, new Date(this.now)),
-    );
+    this.results.push(this.message('mlScoreUpdate', { deviceId: d.deviceId, scores }));
   }
 
   private buildPatch(estimate: PositionEstimate | null): void {

@@ -14,7 +14,7 @@ pipelineSuite('embedded: in-process queue, lmdb store', () => {
   return {
     open: () =>
       openPipeline(
-        { dataDir: dir.path, embeddedWorker: true, logger: testLogger() },
+        { dataDir: dir.path, embeddedWorker: true, logger: testLogger(), tuning: { validateResults: 'off' } },
         { loadModels: async () => testModels() },
       ),
     calibrations: async () => {

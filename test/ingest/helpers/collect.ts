@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { ResultsBus } from '../../../src/ingest/results-bus.js';
-import type { Message } from '../../../src/protocol/index.js';
+import { type Message, Message as MessageSchema } from '../../../src/protocol/index.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -17,11 +17,16 @@ export function tempDir(prefix = 'sbp-ingest-'): { path: string; remove: () => v
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Collects every message published on a bus. */
-export function collect(bus: ResultsBus): { messages: Message[]; stop: () => void } {
+/** Collects every message published on a bus, and every one that does not validate against the protocol. */
+export function collect(bus: ResultsBus): { messages: Message[]; invalid: unknown[]; stop: () => void } {
   const messages: Message[] = [];
-  const stop = bus.subscribe((m) => messages.push(m));
-  return { messages, stop };
+  const invalid: unknown[] = [];
+  const stop = bus.subscribe((m) => {
+    messages.push(m);
+    const check = MessageSchema.safeParse(m);
+    if (!check.success) invalid.push({ message: m, issue: check.error.issues[0] });
+  });
+  return { messages, invalid, stop };
 }
 
 export async function waitFor(

@@ -59,6 +59,7 @@ export function pipelineSuite(name: string, makeTarget: () => SuiteTarget): void
       }
       const update = got.messages.find((m) => m.type === 'deviceUpdate') as MessageOf<'deviceUpdate'>;
       expect(update.data.location?.model).toBe('test_centroid');
+      expect(got.invalid).toEqual([]);
       got.stop();
     });
 
@@ -110,6 +111,7 @@ export function pipelineSuite(name: string, makeTarget: () => SuiteTarget): void
       expect(stats['probe:agent-o']).toBe(devices * (perDevice + 1));
       // Nothing was dead-lettered: the test positioner throws on out-of-order readings.
       expect(await pipeline.deadLetters()).toEqual([]);
+      expect(got.invalid).toEqual([]);
       got.stop();
     });
 
@@ -144,6 +146,7 @@ export function pipelineSuite(name: string, makeTarget: () => SuiteTarget): void
         'all good probes applied',
         async () => (await pipeline.store.counters())['probe:agent-x'] === 8,
       );
+      expect(got.invalid).toEqual([]);
       got.stop();
     });
 
@@ -188,6 +191,7 @@ export function pipelineSuite(name: string, makeTarget: () => SuiteTarget): void
         got.messages.some((m) => m.type === 'deviceUpdate' && m.data.deviceId === 'tv-1'),
       );
       expect(got.messages.filter((m) => m.type === 'trustUpdate')).toEqual([]);
+      expect(got.invalid).toEqual([]);
       got.stop();
     });
   });
