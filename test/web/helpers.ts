@@ -154,10 +154,11 @@ export class ScriptedAgent {
   private constructor(
     private readonly socket: WebSocket,
     readonly errors: Message[],
+    readonly agentId: string,
   ) {}
 
-  static async connect(wsUrl: string): Promise<ScriptedAgent> {
-    const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } });
+  static async connect(wsUrl: string, agentId = AGENT_ID, token = AGENT_TOKEN): Promise<ScriptedAgent> {
+    const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
     const errors: Message[] = [];
     socket.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Message;
@@ -168,11 +169,11 @@ export class ScriptedAgent {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
-    return new ScriptedAgent(socket, errors);
+    return new ScriptedAgent(socket, errors, agentId);
   }
 
   send<T extends MessageType>(type: T, data: MessageOf<T>['data']): void {
-    this.socket.send(JSON.stringify(makeMessage(type, AGENT_ID, data)));
+    this.socket.send(JSON.stringify(makeMessage(type, this.agentId, data)));
   }
 
   close(): void {

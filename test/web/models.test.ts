@@ -64,6 +64,44 @@ describe('model versions', () => {
     });
   });
 
+  it("takes the cross-validation entry whose figures are the model's held-out ones (sbp train's layout)", () => {
+    const [v] = parseModels([
+      {
+        version: 'v1',
+        positioning: {
+          metrics: {
+            heldOut: { meanError: 0.91, medianError: 0.76, p90Error: 1.78 },
+            crossValidation: {
+              multilateration: {
+                n: 240,
+                meanError: 0.96,
+                medianError: 0.78,
+                p90Error: 1.63,
+                coverage95: 0.95,
+              },
+              fusion: {
+                n: 240,
+                meanError: 0.91,
+                medianError: 0.76,
+                p90Error: 1.78,
+                p95Error: 2.1,
+                coverage95: 0.94,
+              },
+            },
+          },
+        },
+      },
+    ]);
+    expect(Object.fromEntries(v!.positioning.map((m) => [m.key, m.value]))).toEqual({
+      n: 240,
+      meanError: 0.91,
+      medianError: 0.76,
+      p90Error: 1.78,
+      p95Error: 2.1,
+      coverage95: 0.94,
+    });
+  });
+
   it('finds per-point errors under any key and tolerates junk', () => {
     const versions = parseModels([
       {

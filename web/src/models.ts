@@ -85,6 +85,19 @@ function primaryMetrics(root: unknown, maxDepth = 4): unknown {
       if (typeof node.primary === 'string' && isRecord(node.cv) && isRecord(node.cv[node.primary])) {
         return node.cv[node.primary];
       }
+      // `heldOut: {meanError…}` (the model's) beside `crossValidation: {knn: {…}, fusion: {…}}`: the estimator whose
+      // figures are the model's is the one the model uses; its other metrics (n, p95, coverage) complete them.
+      const held = node.heldOut;
+      const heldMean = isRecord(held) ? held.meanError : undefined;
+      if (isRecord(held) && typeof heldMean === 'number') {
+        for (const sibling of Object.values(node)) {
+          if (!isRecord(sibling) || sibling === held) continue;
+          const match = Object.values(sibling).find(
+            (e) => isRecord(e) && typeof e.meanError === 'number' && Math.abs(e.meanError - heldMean) < 1e-9,
+          );
+          if (isRecord(match)) return { ...match, ...held };
+        }
+      }
       for (const child of Object.values(node)) if (isRecord(child)) next.push(child);
     }
     level = next;

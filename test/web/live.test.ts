@@ -1,0 +1,252 @@
+// The dashboard against the real thing: `sbp hub` (with its embedded ingestion worker and a model trained by
+// `sbp train` on the committed walk) and `sbp agent` with its simulator, as separate processes on loopback, and
+// Debian's Chromium as the viewer. Devices, positions and trust decisions all come from the real pipeline.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../src/protocol/index.js';
+import { haveChromium } from '../helpers/system-requirement.js';
+import { ARTIFACTS, launchBrowser, openPage, ScriptedAgent } from './helpers.js';
+
+const chromiumOk = haveChromium();
+const ROOT = resolve(import.meta.dirname, '../..');
+const SBP = join(ROOT, 'bin/sbp.js');
+const SITE = join(ROOT, 'datasets/site.json');
+const WALK = join(ROOT, 'datasets/walk.jsonl');
+const AGENT_ID = 'live_sim_agent';
+const AGENT_TOKEN = 'live-sim-agent-token-0123456789';
+const VIEWER = 'live-viewer-token-0123456789';
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Proc {
+  const child = spawn(process.execPath, [SBP, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, out: () => out, exited };
+}
+
+async function stop(p: Proc | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs: number,
+  log: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function glyphPosition(page: Page, deviceId: string): Promise<{ x: number; y: number } | null> {
+  const g = page.locator(`svg.plan g.device[data-device-id="${deviceId}"]`);
+  if ((await g.count()) === 0) return null;
+  const t = await g.evaluate((el) => (el as SVGGElement).style.transform);
+  const m = /translate\(([-\d.e]+)px,\s*([-\d.e]+)px\)/.exec(t);
+  return m ? { x: Number(m[1]), y: -Number(m[2]) } : null;
+}
+
+describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp agent (simulator)', () => {
+  let dir: string;
+  let hub: Proc | undefined;
+  let agent: Proc | undefined;
+  let browser: Browser;
+  let httpUrl: string;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sbp-web-live-'));
+    await mkdir(ARTIFACTS, { recursive: true });
+    await writeFile(
+      join(dir, 'tokens.json'),
+      JSON.stringify({
+        agents: { [AGENT_ID]: AGENT_TOKEN, analytics_agent: 'live-analytics-token-01234' },
+        viewers: [VIEWER],
+      }),
+    );
+    // A positioning model from the committed calibration walk (a short network fit keeps this under half a minute).
+    const train = run([
+      'train',
+      '--input',
+      WALK,
+      '--site',
+      SITE,
+      '--out',
+      join(dir, 'models'),
+      '--fingerprint-steps',
+      '200',
+    ]);
+    expect(await train.exited, train.out()).toBe(0);
+    hub = run([
+      'hub',
+      '--port',
+      '0',
+      '--tokens',
+      join(dir, 'tokens.json'),
+      '--site',
+      SITE,
+      '--model-dir',
+      join(dir, 'models'),
+      '--data-dir',
+      join(dir, 'data'),
+      '--rate-limit',
+      '100000',
+      '--log-level',
+      'warn',
+    ]);
+    wsUrl = await waitFor(
+      'the hub',
+      () => /listening on (ws:\/\/\S+)/.exec(hub!.out())?.[1],
+      60_000,
+      () => hub!.out(),
+    );
+    httpUrl = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    // The simulated site's anchors carry the walk's ids: same radio world the model was trained on.
+    agent = run([
+      'agent',
+      '--hub',
+      wsUrl,
+      '--agent-id',
+      AGENT_ID,
+      '--token',
+      AGENT_TOKEN,
+      '--site',
+      SITE,
+      '--devices',
+      '3',
+      '--rate',
+      '10',
+      '--update-interval',
+      '5',
+      '--send-rate',
+      '0',
+      '--quiet',
+    ]);
+    browser = await launchBrowser();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stop(agent);
+    await stop(hub);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the simulated devices, located by the worker, moving; an anomaly; a decision reaching every viewer', async () => {
+    const { page, problems } = await openPage(browser, `${httpUrl}/?token=${VIEWER}`);
+    // What the hub sent this page, to compare the drawing with.
+    const located = new Map<string, { x: number; y: number }>();
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => {
+        const m = JSON.parse(String(f.payload)) as Message;
+        if (m.type === 'deviceUpdate' && m.data.location) located.set(m.data.deviceId, m.data.location);
+      }),
+    );
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('open');
+    await expect.poll(() => page.locator('svg.plan .room').count()).toBe(5);
+    expect(await page.locator('#site-name').textContent()).toBe('demo-home');
+    // The trained version is listed, live, with its held-out error.
+    await expect.poll(() => page.locator('.models tr.live').textContent()).toMatch(/median\d/);
+
+    // Devices appear in the table as the agent reports them...
+    await expect.poll(() => page.locator('.device-list tbody tr').count(), { timeout: 30_000 }).toBe(3);
+    // ...and on the plan once the worker has located one from its probes.
+    const deviceId = await waitFor(
+      'a located device',
+      () => located.keys().next().value,
+      60_000,
+      () => hub!.out(),
+    );
+    await expect.poll(() => glyphPosition(page, deviceId), { timeout: 10_000 }).not.toBeNull();
+    // Drawn where the worker put it (CSS keeps six decimals), with its uncertainty radius.
+    await expect
+      .poll(async () => {
+        const p = await glyphPosition(page, deviceId);
+        const want = located.get(deviceId)!;
+        return p !== null && Math.abs(p.x - want.x) < 1e-3 && Math.abs(p.y - want.y) < 1e-3;
+      })
+      .toBe(true);
+    const ring = Number(
+      await page
+        .locator(`svg.plan g.device[data-device-id="${deviceId}"] circle.uncertainty`)
+        .getAttribute('r'),
+    );
+    expect(ring).toBeGreaterThan(0);
+    // It moves: new fixes arrive and the glyph follows, leaving a trail.
+    const first = await glyphPosition(page, deviceId);
+    await expect
+      .poll(
+        async () => {
+          const now = await glyphPosition(page, deviceId);
+          return now !== null && first !== null && Math.hypot(now.x - first.x, now.y - first.y) > 0.01;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(true);
+    await expect
+      .poll(() => page.locator(`svg.plan g.trail path[d]`).count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+
+    // An anomaly about a real device, injected by a second agent running local analytics (agents may send ML
+    // messages, docs/protocol.md): it shows in the feed with its explanation.
+    const analytics = await ScriptedAgent.connect(wsUrl, 'analytics_agent', 'live-analytics-token-01234');
+    analytics.send('anomalyDetected', {
+      anomalyId: 'live_anom_1',
+      deviceId,
+      anomalyType: 'device_moved',
+      severity: 'high',
+      confidence: 0.9,
+      mlModel: 'isolation_forest',
+      features: { distance_from_usual_zone_m: 6.2, stationary: true },
+      recommendedAction: 'verify_device_location',
+    });
+    const item = page.locator('li.feed-item[data-feed-id="anomaly:live_anom_1"]');
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await item.textContent()).toContain('Distance from usual zone m 6.2');
+    analytics.close();
+
+    // A second viewer; approve the located device in the first: trust changes everywhere.
+    const second = await openPage(browser, `${httpUrl}/?token=${VIEWER}`);
+    await expect.poll(() => second.page.locator('#conn').getAttribute('data-state')).toBe('open');
+    const row = page.locator(`tr[data-device-id="${deviceId}"]`);
+    const row2 = second.page.locator(`tr[data-device-id="${deviceId}"]`);
+    await expect.poll(() => row2.count()).toBe(1);
+    await row.locator('button[data-action="approve"]').click();
+    await expect.poll(() => row.locator('.badge').getAttribute('data-trust')).toBe('trusted');
+    await expect.poll(() => row2.locator('.badge').getAttribute('data-trust')).toBe('trusted');
+    const api = await page.request.get(`${httpUrl}/api/devices/${encodeURIComponent(deviceId)}`, {
+      headers: { authorization: `Bearer ${VIEWER}` },
+    });
+    expect(await api.json()).toMatchObject({ deviceId, trustLevel: 'trusted', userDecision: 'approved' });
+
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png') });
+    expect(problems).toEqual([]);
+    expect(second.problems).toEqual([]);
+    await second.page.close();
+    await page.close();
+  }, 180_000);
+});
