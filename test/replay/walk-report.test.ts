@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PingCalibration, parseFrame } from '../../src/protocol/index.js';
+import { trainingReport, writeWalkReport } from '../../src/replay/walk-report.js';
+import { renderReport } from '../../src/report/index.js';
+import { resolveVersionPath } from '../../src/training/model-dir.js';
+import { samplesFromMessages, trainPositioning } from '../../src/training/positioning/index.js';
+import { readSiteFile } from '../../src/training/site-file.js';
+import { buildFixture, type Fixture } from './fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sbp-walk-report-'));
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await buildFixture(dir);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('reports for sbp evaluate and sbp train', () => {
+  it('writeWalkReport: the held-out walk through the worker, as an HTML report with its plots', async () => {
+    const out = join(dir, 'evaluate.html');
+    const { path } = await resolveVersionPath(fx.modelRoot);
+    await writeWalkReport({ input: fx.test, versionPath: path, site: await readSiteFile(fx.siteFile), out });
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<title>Evaluation of ');
+    expect(html).toContain('Positioning accuracy');
+    expect(html.match(/<svg\b/g)!.length).toBeGreaterThanOrEqual(3); // floor plan, CDF, error per room
+    expect(html).not.toMatch(/https?:\/\//);
+  }, 60_000);
+
+  it('trainingReport: held-out errors per estimator, ranging per anchor, the walk on the plan', async () => {
+    const site = await readSiteFile(fx.siteFile);
+    const walk = readFileSync(fx.walk, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const p = parseFrame(l);
+        if (!p.ok) throw p.error;
+        return p.message as PingCalibration;
+      });
+    const { report } = await trainPositioning(samplesFromMessages(walk, site), site, {
+      seed: 1,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+    });
+    const spec = trainingReport({ report, site, walk, version: 'v-test', walkFile: fx.walk });
+    expect(spec.tables![0]!.rows.length).toBe(Object.keys(report.cv).length);
+    expect(spec.tables![1]!.rows.length).toBe(site.anchors.length);
+    const html = await renderReport(spec);
+    expect(html).toContain('Training of v-test');
+    expect(html).toContain('(the model)');
+    expect(html.match(/<svg\b/g)).toHaveLength(1);
+  }, 60_000);
+});
