@@ -66,7 +66,9 @@ export interface AgentOptions {
 export type AgentExit =
   | { reason: 'stopped' }
   | { reason: 'gave_up'; attempts: number; lastError: string }
-  | { reason: 'auth_failed'; message: string };
+  | { reason: 'auth_failed'; message: string }
+  /** The probe source could not start (a bad site file, …). */
+  | { reason: 'source_failed'; message: string };
 
 export interface AgentStats {
   connection: ConnectionStats;
@@ -200,6 +202,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (performance.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** Ends the agent because its source failed. */
+  async fail(message: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.end({ reason: 'source_failed', message }, 0);
   }
 
   stats(): AgentStats {
@@ -425,7 +434,7 @@ export function startAgent(options: AgentOptions): Agent {
   const agent = new Agent(options);
   agent.start().catch((error: unknown) => {
     (options.logger ?? pino({ level: 'silent' })).error({ err: error }, 'probe source failed to start');
-    void agent.stop({ flushMs: 0 });
+    void agent.fail((error as Error).message);
   });
   return agent;
 }

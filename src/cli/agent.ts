@@ -325,10 +325,14 @@ async function runAgent(argv: string[]): Promise<number> {
   }
   let source: ProbeSource;
   try {
-    source =
-      values.scan === true
-        ? createScanSource(scanOptions(values))
-        : createSimulatedSource(simulatorOptions(values));
+    if (values.scan === true) {
+      source = createScanSource(scanOptions(values));
+    } else {
+      const sim = createSimulatedSource(simulatorOptions(values));
+      // Builds the world now, so a bad --site is a usage error before anything connects.
+      sim.prepare(Date.now());
+      source = sim;
+    }
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError((error as Error).message);
@@ -390,6 +394,10 @@ async function runAgent(argv: string[]): Promise<number> {
   if (exit.reason === 'auth_failed') {
     console.error(`sbp agent: ${exit.message}`);
     return EXIT_AUTH_FAILED;
+  }
+  if (exit.reason === 'source_failed') {
+    console.error(`sbp agent: the ${source.name} source failed: ${exit.message}`);
+    return 1;
   }
   return 0;
 }

@@ -224,4 +224,22 @@ describe('Agent', () => {
     expect(exit.reason).toBe('auth_failed');
     expect(source.stopped).toBe(true);
   });
+
+  it('ends with source_failed when the probe source cannot start', async () => {
+    const hub = new MiniHub({ agents: { [AGENT]: TOKEN } });
+    const url = await hub.listen();
+    cleanups.push(() => hub.close());
+    const source = new ManualSource();
+    source.start = async () => {
+      throw new Error('no such interface: wlan9');
+    };
+    const agent = startAgent({
+      hubUrl: url,
+      agentId: AGENT,
+      token: TOKEN,
+      source,
+      logger: pino({ level: 'silent' }),
+    });
+    expect(await agent.done).toEqual({ reason: 'source_failed', message: 'no such interface: wlan9' });
+  });
 });
