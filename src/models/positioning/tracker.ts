@@ -1,14 +1,23 @@
 import { type Cov2, mahalanobis2 } from './linalg2.js';
 import type { Bounds } from './multilateration.js';
 
-// Per-device constant-velocity Kalman filter over position fixes, so positions do not jump. State [x, y, vx, vy]
-// (m, m/s); process noise is white acceleration with spectral density q (m²/s³). A fix whose innovation is beyond
-// the χ² gate is held back; after `reinitAfter` consecutive held-back fixes that agree with each other the track
-// re-initialises on them — a real move is followed within a few fixes, a lone outlier never moves the track.
+// Per-device tracking over position fixes, so positions do not jump: an interacting-multiple-model (IMM) Kalman
+// filter of two constant-velocity models on the state [x, y, vx, vy] (m, m/s) — "still" (velocity held at zero,
+// the position wanders by a tiny random walk: a device on a shelf is averaged over many fixes) and "moving" (white
+// acceleration with spectral density q: a person walking is followed). The filter weighs the two by how well each
+// predicted the fixes, with Markov switching between them (mean dwell times below).
+// A fix whose innovation is beyond the χ² gate under both models is held back; after `reinitAfter` consecutive
+// held-back fixes that agree with each other the track re-initialises on them — a real move (a device carried to
+// another room while it was not heard) is followed within a few fixes, a lone outlier never moves the track.
 
 export interface TrackerParams {
-  /** White-acceleration spectral density, m²/s³. */
+  /** White-acceleration spectral density of the moving model, m²/s³. */
   processNoise: number;
+  /** Position random walk of the still model, m²/s. */
+  stillNoise: number;
+  /** Mean time a device stays still / keeps moving before switching, s. */
+  meanStillS: number;
+  meanMovingS: number;
   /** Squared Mahalanobis gate on the innovation (χ²(2): 13.8 ≈ 99.9 %). */
   gateChi2: number;
   /** Consecutive gated fixes that re-initialise the track. */
@@ -22,7 +31,10 @@ export interface TrackerParams {
 }
 
 export const DEFAULT_TRACKER: TrackerParams = {
-  processNoise: 0.05,
+  processNoise: 0.5,
+  stillNoise: 1e-4,
+  meanStillS: 60,
+  meanMovingS: 15,
   gateChi2: 13.8,
   reinitAfter: 3,
   maxGapMs: 120_000,
@@ -30,85 +42,96 @@ export const DEFAULT_TRACKER: TrackerParams = {
   maxSpeedMps: 3,
 };
 
+type Vec4 = [number, number, number, number];
+
+interface ModelState {
+  s: Vec4;
+  /** Row-major 4×4 covariance. */
+  P: number[];
+}
+
 export interface KalmanState {
   /** Epoch ms of the state. */
   t: number;
-  /** [x, y, vx, vy]. */
-  s: [number, number, number, number];
-  /** Row-major 4×4 covariance. */
+  /** Combined state [x, y, vx, vy] and covariance (what is reported). */
+  s: Vec4;
   P: number[];
+  /** [still, moving] model states and probabilities. */
+  models: [ModelState, ModelState];
+  mu: [number, number];
   /** Fixes held back by the gate since the last accepted one. */
   pending: Array<{ x: number; y: number; cov: Cov2; t: number }>;
 }
 
-export function kalmanInit(x: number, y: number, cov: Cov2, t: number, params: TrackerParams): KalmanState {
-  const v = params.initialVelocityVar;
+function initModel(x: number, y: number, cov: Cov2, velVar: number): ModelState {
   return {
-    t,
     s: [x, y, 0, 0],
-    P: [cov[0], cov[1], 0, 0, cov[1], cov[2], 0, 0, 0, 0, v, 0, 0, 0, 0, v],
-    pending: [],
+    P: [cov[0], cov[1], 0, 0, cov[1], cov[2], 0, 0, 0, 0, velVar, 0, 0, 0, 0, velVar],
   };
 }
 
-/** The state moved forward to time t (no measurement). */
-export function kalmanPredict(k: KalmanState, t: number, params: TrackerParams): KalmanState {
-  const dt = Math.max((t - k.t) / 1000, 0);
-  if (dt === 0) return k;
-  const [x, y, vx, vy] = k.s;
-  const s: [number, number, number, number] = [x + vx * dt, y + vy * dt, vx, vy];
-  // P' = F P Fᵀ + Q with F = [[I, dt·I],[0, I]].
-  const P = k.P;
+export function kalmanInit(x: number, y: number, cov: Cov2, t: number, params: TrackerParams): KalmanState {
+  const still = initModel(x, y, cov, 1e-4);
+  const moving = initModel(x, y, cov, params.initialVelocityVar);
+  return combine({ t, s: [x, y, 0, 0], P: moving.P, models: [still, moving], mu: [0.5, 0.5], pending: [] });
+}
+
+function mul4(A: readonly number[], B: readonly number[]): number[] {
+  const out = new Array<number>(16);
+  for (let i = 0; i < 4; i++)
+    for (let j = 0; j < 4; j++) {
+      let a = 0;
+      for (let m = 0; m < 4; m++) a += A[i * 4 + m]! * B[m * 4 + j]!;
+      out[i * 4 + j] = a;
+    }
+  return out;
+}
+
+function transpose4(A: readonly number[]): number[] {
+  const out = new Array<number>(16);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) out[i * 4 + j] = A[j * 4 + i]!;
+  return out;
+}
+
+/** One model's prediction over dt seconds. */
+function predictModel(m: ModelState, dt: number, kind: 0 | 1, params: TrackerParams): ModelState {
+  if (dt <= 0) return m;
+  if (kind === 0) {
+    // Still: velocity is zero, position random walk.
+    const F = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const P = mul4(mul4(F, m.P), transpose4(F));
+    const qp = params.stillNoise * dt;
+    P[0]! += qp;
+    P[5]! += qp;
+    P[10] = 1e-4;
+    P[15] = 1e-4;
+    return { s: [m.s[0], m.s[1], 0, 0], P };
+  }
+  const F = [1, 0, dt, 0, 0, 1, 0, dt, 0, 0, 1, 0, 0, 0, 0, 1];
+  const P = mul4(mul4(F, m.P), transpose4(F));
   const q = params.processNoise;
   const q11 = (q * dt ** 3) / 3;
   const q13 = (q * dt ** 2) / 2;
   const q33 = q * dt;
-  const n = new Array<number>(16);
-  // Work per axis pair (x uses indices 0 and 2, y uses 1 and 3); cross terms included generally.
-  const F = [1, 0, dt, 0, 0, 1, 0, dt, 0, 0, 1, 0, 0, 0, 0, 1];
-  const FP = new Array<number>(16).fill(0);
-  for (let i = 0; i < 4; i++)
-    for (let j = 0; j < 4; j++) {
-      let a = 0;
-      for (let m = 0; m < 4; m++) a += F[i * 4 + m]! * P[m * 4 + j]!;
-      FP[i * 4 + j] = a;
-    }
-  for (let i = 0; i < 4; i++)
-    for (let j = 0; j < 4; j++) {
-      let a = 0;
-      for (let m = 0; m < 4; m++) a += FP[i * 4 + m]! * F[j * 4 + m]!;
-      n[i * 4 + j] = a;
-    }
-  n[0]! += q11;
-  n[5]! += q11;
-  n[2]! += q13;
-  n[8]! += q13;
-  n[7]! += q13;
-  n[13]! += q13;
-  n[10]! += q33;
-  n[15]! += q33;
-  return { ...k, t, s, P: n };
+  P[0]! += q11;
+  P[5]! += q11;
+  P[2]! += q13;
+  P[8]! += q13;
+  P[7]! += q13;
+  P[13]! += q13;
+  P[10]! += q33;
+  P[15]! += q33;
+  return { s: [m.s[0] + m.s[2] * dt, m.s[1] + m.s[3] * dt, m.s[2], m.s[3]], P };
 }
 
-export function positionCov(k: KalmanState): Cov2 {
-  return [k.P[0]!, k.P[1]!, k.P[5]!];
-}
-
-function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanState {
-  let [x, y, vx, vy] = k.s;
-  x = Math.min(Math.max(x, box.minX), box.maxX);
-  y = Math.min(Math.max(y, box.minY), box.maxY);
-  const sp = Math.hypot(vx, vy);
-  if (sp > params.maxSpeedMps) {
-    vx *= params.maxSpeedMps / sp;
-    vy *= params.maxSpeedMps / sp;
-  }
-  return { ...k, s: [x, y, vx, vy] };
-}
-
-/** Standard Kalman update with H = [I 0], measurement covariance R = the fix's covariance. */
-function kalmanCorrect(k: KalmanState, x: number, y: number, R: Cov2): KalmanState {
-  const P = k.P;
+/** Standard Kalman update with H = [I 0]; returns the updated model and the innovation's log-likelihood and d². */
+function correctModel(
+  m: ModelState,
+  x: number,
+  y: number,
+  R: Cov2,
+): { m: ModelState; logL: number; d2: number } {
+  const P = m.P;
   const s11 = P[0]! + R[0];
   const s12 = P[1]! + R[1];
   const s22 = P[5]! + R[2];
@@ -116,7 +139,9 @@ function kalmanCorrect(k: KalmanState, x: number, y: number, R: Cov2): KalmanSta
   const i11 = s22 / det;
   const i12 = -s12 / det;
   const i22 = s11 / det;
-  // K = P Hᵀ S⁻¹ (4×2): PHᵀ is the first two columns of P.
+  const ix = x - m.s[0];
+  const iy = y - m.s[1];
+  const d2 = ix * ix * i11 + 2 * ix * iy * i12 + iy * iy * i22;
   const K = new Array<number>(8);
   for (let r = 0; r < 4; r++) {
     const p0 = P[r * 4]!;
@@ -124,30 +149,116 @@ function kalmanCorrect(k: KalmanState, x: number, y: number, R: Cov2): KalmanSta
     K[r * 2] = p0 * i11 + p1 * i12;
     K[r * 2 + 1] = p0 * i12 + p1 * i22;
   }
-  const ix = x - k.s[0];
-  const iy = y - k.s[1];
-  const s: [number, number, number, number] = [
-    k.s[0] + K[0]! * ix + K[1]! * iy,
-    k.s[1] + K[2]! * ix + K[3]! * iy,
-    k.s[2] + K[4]! * ix + K[5]! * iy,
-    k.s[3] + K[6]! * ix + K[7]! * iy,
+  const s: Vec4 = [
+    m.s[0] + K[0]! * ix + K[1]! * iy,
+    m.s[1] + K[2]! * ix + K[3]! * iy,
+    m.s[2] + K[4]! * ix + K[5]! * iy,
+    m.s[3] + K[6]! * ix + K[7]! * iy,
   ];
-  // P' = (I − K H) P.
   const n = new Array<number>(16);
   for (let r = 0; r < 4; r++)
     for (let c = 0; c < 4; c++)
       n[r * 4 + c] = P[r * 4 + c]! - (K[r * 2]! * P[c]! + K[r * 2 + 1]! * P[4 + c]!);
-  // Keep it symmetric against round-off.
   for (let r = 0; r < 4; r++)
     for (let c = r + 1; c < 4; c++) {
-      const m = (n[r * 4 + c]! + n[c * 4 + r]!) / 2;
-      n[r * 4 + c] = m;
-      n[c * 4 + r] = m;
+      const avg = (n[r * 4 + c]! + n[c * 4 + r]!) / 2;
+      n[r * 4 + c] = avg;
+      n[c * 4 + r] = avg;
     }
-  return { ...k, s, P: n, pending: [] };
+  return { m: { s, P: n }, logL: -Math.log(2 * Math.PI) - 0.5 * Math.log(det) - 0.5 * d2, d2 };
+}
+
+/** Moment-matched mixture of the two models (what is reported). */
+function combine(k: KalmanState): KalmanState {
+  const [a, b] = k.models;
+  const [ma, mb] = k.mu;
+  const s = [0, 1, 2, 3].map((i) => ma * a.s[i]! + mb * b.s[i]!) as Vec4;
+  const P = new Array<number>(16);
+  for (let r = 0; r < 4; r++)
+    for (let c = 0; c < 4; c++) {
+      const da = (a.s[r]! - s[r]!) * (a.s[c]! - s[c]!);
+      const db = (b.s[r]! - s[r]!) * (b.s[c]! - s[c]!);
+      P[r * 4 + c] = ma * (a.P[r * 4 + c]! + da) + mb * (b.P[r * 4 + c]! + db);
+    }
+  return { ...k, s, P };
+}
+
+/** Markov switching probabilities over dt seconds: π[i][j] = P(model j now | model i before). */
+function transitions(dt: number, params: TrackerParams): [[number, number], [number, number]] {
+  const leaveStill = 1 - Math.exp(-dt / params.meanStillS);
+  const leaveMoving = 1 - Math.exp(-dt / params.meanMovingS);
+  return [
+    [1 - leaveStill, leaveStill],
+    [leaveMoving, 1 - leaveMoving],
+  ];
+}
+
+/** IMM mixing and prediction of both models to time t. */
+function mixAndPredict(
+  k: KalmanState,
+  t: number,
+  params: TrackerParams,
+): { models: [ModelState, ModelState]; c: [number, number] } {
+  const dt = Math.max((t - k.t) / 1000, 0);
+  const pi = transitions(dt, params);
+  const c: [number, number] = [
+    pi[0][0] * k.mu[0] + pi[1][0] * k.mu[1],
+    pi[0][1] * k.mu[0] + pi[1][1] * k.mu[1],
+  ];
+  const mixed = [0, 1].map((j) => {
+    const w0 = (pi[0][j]! * k.mu[0]) / Math.max(c[j]!, 1e-300);
+    const w1 = 1 - w0;
+    const a = k.models[0];
+    const b = k.models[1];
+    const s = [0, 1, 2, 3].map((i) => w0 * a.s[i]! + w1 * b.s[i]!) as Vec4;
+    const P = new Array<number>(16);
+    for (let r = 0; r < 4; r++)
+      for (let col = 0; col < 4; col++) {
+        const da = (a.s[r]! - s[r]!) * (a.s[col]! - s[col]!);
+        const db = (b.s[r]! - s[r]!) * (b.s[col]! - s[col]!);
+        P[r * 4 + col] = w0 * (a.P[r * 4 + col]! + da) + w1 * (b.P[r * 4 + col]! + db);
+      }
+    return predictModel({ s, P }, dt, j as 0 | 1, params);
+  }) as [ModelState, ModelState];
+  return { models: mixed, c };
+}
+
+/** The state moved forward to time t (no measurement), for reporting. */
+export function kalmanPredict(
+  k: KalmanState,
+  t: number,
+  params: TrackerParams = DEFAULT_TRACKER,
+): KalmanState {
+  if (t <= k.t) return k;
+  const { models, c } = mixAndPredict(k, t, params);
+  return combine({ ...k, t, models, mu: c });
+}
+
+export function positionCov(k: KalmanState): Cov2 {
+  return [k.P[0]!, k.P[1]!, k.P[5]!];
+}
+
+function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanState {
+  const clampModel = (m: ModelState): ModelState => {
+    let [x, y, vx, vy] = m.s;
+    x = Math.min(Math.max(x, box.minX), box.maxX);
+    y = Math.min(Math.max(y, box.minY), box.maxY);
+    const sp = Math.hypot(vx, vy);
+    if (sp > params.maxSpeedMps) {
+      vx *= params.maxSpeedMps / sp;
+      vy *= params.maxSpeedMps / sp;
+    }
+    return { s: [x, y, vx, vy], P: m.P };
+  };
+  return combine({ ...k, models: [clampModel(k.models[0]), clampModel(k.models[1])] });
 }
 
 export type TrackOutcome = 'initialised' | 'accepted' | 'gated' | 'reinitialised';
+
+/** The probability that the device is moving (the IMM's moving-model weight). */
+export function movingProbability(k: KalmanState): number {
+  return k.mu[1];
+}
 
 /** Folds one fix (taken at time t) into the track. */
 export function trackFix(
@@ -163,24 +274,33 @@ export function trackFix(
       outcome: 'initialised',
     };
   }
-  const pred = kalmanPredict(k, Math.max(t, k.t), params);
-  const S: Cov2 = [pred.P[0]! + fix.cov[0], pred.P[1]! + fix.cov[1], pred.P[5]! + fix.cov[2]];
-  const d2 = mahalanobis2(fix.x - pred.s[0], fix.y - pred.s[1], S);
-  if (d2 <= params.gateChi2) {
-    return {
-      state: clampState(kalmanCorrect(pred, fix.x, fix.y, fix.cov), box, params),
-      outcome: 'accepted',
-    };
+  const tt = Math.max(t, k.t);
+  const { models, c } = mixAndPredict(k, tt, params);
+  const u0 = correctModel(models[0], fix.x, fix.y, fix.cov);
+  const u1 = correctModel(models[1], fix.x, fix.y, fix.cov);
+  if (Math.min(u0.d2, u1.d2) <= params.gateChi2) {
+    const l0 = Math.log(Math.max(c[0], 1e-300)) + u0.logL;
+    const l1 = Math.log(Math.max(c[1], 1e-300)) + u1.logL;
+    const m = Math.max(l0, l1);
+    const w0 = Math.exp(l0 - m);
+    const w1 = Math.exp(l1 - m);
+    // Keep each model alive (≥ 0.1 %) so the filter can always switch back.
+    const mu0 = Math.min(Math.max(w0 / (w0 + w1), 0.001), 0.999);
+    const state = combine({ t: tt, s: k.s, P: k.P, models: [u0.m, u1.m], mu: [mu0, 1 - mu0], pending: [] });
+    return { state: clampState(state, box, params), outcome: 'accepted' };
   }
-  const pending = [...pred.pending, { x: fix.x, y: fix.y, cov: fix.cov, t }].slice(-params.reinitAfter);
+  const predicted = combine({ ...k, t: tt, models, mu: c });
+  const pending = [...k.pending, { x: fix.x, y: fix.y, cov: fix.cov, t }].slice(-params.reinitAfter);
   if (pending.length >= params.reinitAfter && consistent(pending, params.gateChi2)) {
     // A real move: restart on the held-back fixes (oldest first), so the new track has their information.
     const first = pending[0]!;
     let s = kalmanInit(first.x, first.y, first.cov, first.t, params);
-    for (const p of pending.slice(1)) s = kalmanCorrect(kalmanPredict(s, p.t, params), p.x, p.y, p.cov);
+    s = { ...s, mu: [0.1, 0.9] };
+    for (const p of pending.slice(1))
+      s = trackFix(s, p, p.t, box, { ...params, gateChi2: Number.POSITIVE_INFINITY }).state;
     return { state: clampState(s, box, params), outcome: 'reinitialised' };
   }
-  return { state: { ...pred, pending }, outcome: 'gated' };
+  return { state: { ...predicted, pending }, outcome: 'gated' };
 }
 
 /** The held-back fixes agree with their common (precision-weighted) mean. */

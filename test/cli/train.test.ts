@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSimulatedWorld } from '../../src/sim/index.js';
+
+// `sbp train` and `sbp evaluate` end to end, as a user runs them: real processes, real files.
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'sbp-cli-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const world = createSimulatedWorld(17, { devices: 1 });
+const site = join(dir, 'site.json');
+writeFileSync(site, JSON.stringify(world.site));
+const walk = join(dir, 'walk.jsonl');
+writeFileSync(
+  walk,
+  `${world
+    .calibrationWalk({ spacingM: 1.5, samplesPerPoint: 2 })
+    .map((m) => JSON.stringify(m))
+    .join('\n')}\n{"type":"pingCalibration","oops":1}\nnot json at all\n`,
+);
+const testWalk = join(dir, 'test.jsonl');
+writeFileSync(
+  testWalk,
+  world
+    .calibrationWalk({ layout: 'random', points: 30, samplesPerPoint: 1, idPrefix: 'test' })
+    .map((m) => JSON.stringify(m))
+    .join('\n'),
+);
+
+async function sbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ['bin/sbp.js', ...args], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, CI: '' },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('sbp train / sbp evaluate', () => {
+  const models = join(dir, 'models');
+  const trained = sbp([
+    'train',
+    '--input',
+    walk,
+    '--site',
+    site,
+    '--out',
+    models,
+    '--folds',
+    '3',
+    '--fingerprint-steps',
+    '60',
+    '--seed',
+    '5',
+  ]);
+
+  it('trains, counts bad lines, prints held-out errors, writes a version with metadata and publishes LATEST', async () => {
+    const r = await trained;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 bad lines skipped \(first: line \d+: /);
+    expect(r.stdout).toMatch(/held-out error/);
+    expect(r.stdout).toMatch(/fusion|multilateration|knn|fingerprint/);
+    expect(r.stdout).toMatch(/RTT uninformative/);
+    // Not a terminal: plain progress lines.
+    expect(r.stderr).toMatch(/progress: +\d+% /);
+    const latest = readFileSync(join(models, 'LATEST'), 'utf8').trim();
+    const meta = JSON.parse(readFileSync(join(models, latest, 'metadata.json'), 'utf8'));
+    expect(meta.version).toBe(latest);
+    expect(meta.positioning.metrics.heldOut.meanError).toBeGreaterThan(0);
+    expect(meta.positioning.parameters.seed).toBe(5);
+    expect(meta.positioning.data.points).toBeGreaterThan(10);
+    expect(existsSync(join(models, latest, 'positioning', 'model.json'))).toBe(true);
+    expect(existsSync(join(models, latest, 'positioning', 'fingerprint.weights.bin'))).toBe(true);
+  });
+
+  it('evaluates any walk; with --json the last line is the summary object', async () => {
+    await trained;
+    const r = await sbp(['evaluate', '--model', models, '--input', testWalk, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    const summary = JSON.parse(last);
+    expect(Object.keys(summary)).toEqual(['n', 'meanError', 'medianError', 'p90Error', 'roomAccuracy']);
+    expect(summary.n).toBe(30);
+    expect(summary.meanError).toBeGreaterThan(0);
+    expect(summary.meanError).toBeLessThan(3);
+    expect(summary.medianError).toBeLessThanOrEqual(summary.p90Error);
+    expect(summary.roomAccuracy).toBeGreaterThan(0.4);
+    expect(r.stdout).toMatch(/single fixes/);
+  });
+
+  it('reports roomAccuracy null when the site has no rooms', async () => {
+    const bare = join(dir, 'bare-site.json');
+    writeFileSync(bare, JSON.stringify({ ...world.site, rooms: [], walls: undefined }));
+    const out = join(dir, 'models-bare');
+    const t = await sbp([
+      'train',
+      '--input',
+      walk,
+      '--site',
+      bare,
+      '--out',
+      out,
+      '--estimators',
+      'multilateration,knn',
+      '--folds',
+      '3',
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const r = await sbp(['evaluate', '--model', out, '--input', testWalk, '--json']);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).roomAccuracy).toBeNull();
+  });
+
+  it('refuses bad usage and bad input clearly, leaving no half-written version', async () => {
+    const junk = join(dir, 'junk.jsonl');
+    writeFileSync(junk, 'nope\n{}\n');
+    const out = join(dir, 'models-junk');
+    const [noSite, bad, missing] = await Promise.all([
+      sbp(['train', '--input', walk, '--out', join(dir, 'x')]),
+      sbp(['train', '--input', junk, '--site', site, '--out', out]),
+      sbp(['evaluate', '--model', join(dir, 'nowhere'), '--input', testWalk]),
+    ]);
+    expect(noSite.code).toBe(2);
+    expect(noSite.stderr).toMatch(/--site SITE.json is required/);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no valid pingCalibration message/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/not a model directory/);
+  });
+});

@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { estimateMany } from '../../../src/models/positioning/estimate.js';
+import { tf } from '../../../src/models/positioning/tf-runtime.js';
+import {
+  anchorChannels,
+  createSimulatedWorld,
+  espresenseScenario,
+  Rng,
+  simulateCalibrationWalk,
+} from '../../../src/sim/index.js';
+import {
+  createVersionDir,
+  publishVersion,
+  readLatest,
+  writeMetadata,
+} from '../../../src/training/model-dir.js';
+import {
+  evaluatePositioning,
+  fitRanging,
+  loadPositioner,
+  loadPositioningModel,
+  samplesFromMessages,
+  savePositioningModel,
+  trainPositioning,
+} from '../../../src/training/positioning/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sbp-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const world = createSimulatedWorld(13, { devices: 1 });
+const walk = samplesFromMessages(world.calibrationWalk({ spacingM: 1.25, samplesPerPoint: 2 }), world.site);
+const test = samplesFromMessages(
+  world.calibrationWalk({ layout: 'random', points: 60, samplesPerPoint: 1, idPrefix: 'test' }),
+  world.site,
+);
+
+describe('fitting ranging from a walk', () => {
+  it('recovers the simulator’s per-anchor FTM offsets and scales, and finds ping RTT uninformative', () => {
+    const ranging = fitRanging(walk, world.site, { deviceHeight: world.radio.deviceHeight });
+    for (const r of ranging) {
+      const ch = world.channels.get(r.anchorId)!;
+      if (ch.rtt === 'ftm') {
+        expect(r.rtt!.informative).toBe(true);
+        // NLOS excess (10 % of samples, mean 2 m) biases a line fit a little long; Huber keeps it small.
+        expect(Math.abs(r.rtt!.offsetM - ch.ftmOffsetM)).toBeLessThan(0.6);
+        expect(Math.abs(r.rtt!.scale - ch.ftmScale)).toBeLessThan(0.08);
+        expect(r.rtt!.sigmaM).toBeLessThan(1.5);
+      } else if (ch.rtt === 'ping') {
+        expect(r.rtt!.informative).toBe(false);
+        expect(r.rtt!.sigmaM).toBeGreaterThan(1e4);
+      } else {
+        expect(r.rtt).toBeNull();
+      }
+    }
+  });
+
+  it('recovers the ESPresense path loss (−59 dBm at 1 m, exponent 3) from a 60-point walk', () => {
+    const s = espresenseScenario({ deviceHeight: 1 });
+    const radio = { ...s.radio, multipathProbability: 0 };
+    const msgs = simulateCalibrationWalk(
+      s.site,
+      radio,
+      anchorChannels(s.site, radio, new Rng(1)),
+      new Rng(2),
+      {
+        layout: 'random',
+        points: 60,
+        samplesPerPoint: 1,
+      },
+    );
+    const ranging = fitRanging(samplesFromMessages(msgs, s.site), s.site, { deviceHeight: 1 });
+    for (const r of ranging) {
+      expect(r.rssi!.p0).toBeGreaterThan(-61.5);
+      expect(r.rssi!.p0).toBeLessThan(-56.5);
+      expect(r.rssi!.exponent).toBeGreaterThan(2.5);
+      expect(r.rssi!.exponent).toBeLessThan(3.5);
+      expect(r.rssi!.sigmaDb).toBeGreaterThan(1.5);
+      expect(r.rssi!.sigmaDb).toBeLessThan(3.5);
+    }
+  });
+});
+
+describe('training from a simulated walk (all estimators, real TF.js training, small)', () => {
+  const trained = trainPositioning(walk, world.site, {
+    seed: 4,
+    folds: 3,
+    deviceHeight: 1,
+    fingerprint: { steps: 200, hidden: [32, 32], batchSize: 64 },
+  });
+
+  it('cross-validates every estimator and calibrates honest 95 % radii', async () => {
+    const { report } = await trained;
+    expect(Object.keys(report.cv).sort()).toEqual(['fingerprint', 'fusion', 'knn', 'multilateration']);
+    for (const m of Object.values(report.cv)) {
+      expect(m!.n).toBe(walk.length);
+      expect(m!.coverage95).toBeGreaterThan(0.9);
+      expect(m!.coverage95).toBeLessThan(0.99);
+    }
+    expect(report.cv.fusion!.meanError).toBeLessThan(1.6);
+    expect(report.data.points).toBeGreaterThan(30);
+    expect(report.chosen.members.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('locates held-out points and names their rooms', async () => {
+    const { model } = await trained;
+    const ev = evaluatePositioning(model, test);
+    const primary = ev.perModel[ev.primary]!;
+    expect(primary.located).toBe(1);
+    expect(primary.meanError).toBeLessThan(1.6);
+    expect(ev.roomAccuracy).toBeGreaterThan(0.7);
+  });
+
+  it('saves to a version directory and loads back to the same fixes; loadPositioner serves it', async () => {
+    const { model } = await trained;
+    const { version, path } = await createVersionDir(join(dir, 'models'));
+    await savePositioningModel(path, model);
+    await writeMetadata(path, { formatVersion: 1, version, createdAt: new Date().toISOString() });
+    await publishVersion(join(dir, 'models'), version);
+    expect(await readLatest(join(dir, 'models'))).toBe(version);
+    const loaded = await loadPositioningModel(path);
+    const q = test.slice(0, 12).map((s) => s.observations);
+    const a = estimateMany(model, q).map((f) => f.fused);
+    const b = estimateMany(loaded, q).map((f) => f.fused);
+    expect(b).toEqual(a);
+    const positioner = await loadPositioner(path);
+    expect(positioner.version).toBe(version);
+    const s0 = positioner.initialState();
+    const readings = test[0]!.observations.map((o) => ({
+      anchorId: o.anchorId,
+      t: 1000,
+      ...(o.rssi === undefined ? {} : { rssi: o.rssi }),
+      ...(o.range === undefined ? {} : { rtt: (2 * o.range) / 299_792.458 }),
+    }));
+    const u = positioner.update(s0, readings, 1000);
+    expect(u.estimate).not.toBeNull();
+    expect(Math.hypot(u.estimate!.x - test[0]!.x, u.estimate!.y - test[0]!.y)).toBeLessThan(4);
+    loaded.fingerprint?.dispose();
+    const before = tf.memory().numTensors;
+    positioner.update(u.state, readings, 2000);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is reproducible for a seed', async () => {
+    const again = await trainPositioning(walk.slice(0, 80), world.site, {
+      seed: 4,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+    });
+    const twice = await trainPositioning(walk.slice(0, 80), world.site, {
+      seed: 4,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+    });
+    expect(JSON.stringify(twice.model.data)).toBe(JSON.stringify(again.model.data));
+    expect(twice.report.cv).toEqual(again.report.cv);
+  });
+});
