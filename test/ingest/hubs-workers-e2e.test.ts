@@ -151,122 +151,122 @@ describe('hub and worker processes end to end over real sockets', () => {
   }, 120_000);
 
   describe.runIf(haveRedisServer())('on Redis', () => {
-    let redis: PrivateRedis;
-
-    beforeEach(async () => {
-      redis = new PrivateRedis();
-      await redis.start();
-    });
-    afterEach(async () => {
-      await Promise.all(procs.splice(0).map((p) => p.stop('SIGTERM')));
-      await redis.destroy();
-    });
-
     it('two hubs + two workers: results cross hubs to the right agent and every viewer; decisions and dead letters are shared', async () => {
-      const workerArgs = [
-        'worker',
-        '--redis',
-        redis.url,
-        '--lease-ms',
-        '1500',
-        '--lock-ms',
-        '1500',
-        '--log-level',
-        'warn',
-      ];
-      const w1 = spawnSbp(workerArgs);
-      const w2 = spawnSbp(workerArgs);
-      procs.push(w1, w2);
-      const [h1, h2] = await Promise.all([
-        startHub(tokenFile, join(dir.path, 'd1'), redis.url),
-        startHub(tokenFile, join(dir.path, 'd2'), redis.url),
-      ]);
-      procs.push(h1.proc, h2.proc);
-      await Promise.all([w1.line(/ready/, 60_000), w2.line(/ready/, 60_000)]);
-
-      const [a, b, v1, v2] = await Promise.all([
-        connect(h1.ws, TOKENS.agents['agent-a']),
-        connect(h2.ws, TOKENS.agents['agent-b']),
-        connect(h1.ws, VIEWER),
-        connect(h2.ws, VIEWER),
-      ]);
-      clients.push(a, b, v1, v2);
-      const aDevices = ['a-1', 'a-2', 'a-3'];
-      const bDevices = ['b-1', 'b-2', 'b-3'];
-      sendProbes(a, 'agent-a', aDevices, 0, 30);
-      sendProbes(b, 'agent-b', bDevices, 0, 30);
-      const all = [...aDevices, ...bDevices];
-      await waitFor(
-        'results on both agents and both viewers',
-        () =>
-          [v1, v2].every((v) => {
-            const seen = new Set(updatesOf(v).map((m) => m.data.deviceId));
-            return all.every((d) => seen.has(d));
-          }) &&
-          aDevices.every((d) => updatesOf(a).some((m) => m.data.deviceId === d)) &&
-          bDevices.every((d) => updatesOf(b).some((m) => m.data.deviceId === d)),
-        60_000,
-        50,
-      );
-      // Agent A (hub 1) hears only about its own devices, B (hub 2) only about its own.
-      expect(new Set(updatesOf(a).map((m) => m.data.deviceId))).toEqual(new Set(aDevices));
-      expect(new Set(updatesOf(b).map((m) => m.data.deviceId))).toEqual(new Set(bDevices));
-      expect(updatesOf(b).every((m) => m.agentId === 'agent-b')).toBe(true);
-
-      // Both workers took part.
-      const check = new Redis(redis.url);
+      const redis = new PrivateRedis();
+      await redis.start();
+      const onExit = async () => {
+        await Promise.all(procs.splice(0).map((p) => p.stop('SIGTERM')));
+        await redis.destroy();
+      };
       try {
-        const keys = redisKeys();
-        const owners = new Set(
-          (await Promise.all(Array.from({ length: 8 }, (_, p) => check.get(keys.lease(p))))).map(
-            (v) => v?.split('#')[0],
-          ),
-        );
-        expect(owners.size).toBe(2);
-
-        // A user blocks one of A's devices on hub 2: agent A on hub 1 and the viewer on hub 1 hear it.
-        await waitFor('a-1 in the registry', async () => (await check.exists(keys.device('a-1'))) === 1);
-        await api(h2.http, '/api/devices/a-1/trust', {
-          method: 'POST',
-          body: JSON.stringify({ decision: 'block' }),
-        });
-        const blocked = (m: Message) =>
-          m.type === 'trustUpdate' && m.data.deviceId === 'a-1' && m.data.newTrust === 'blocked';
-        await waitFor(
-          'the decision across hubs',
-          () => a.messages.some(blocked) && v1.messages.some(blocked),
-        );
-        expect(await api(h1.http, '/api/devices/a-1')).toMatchObject({
-          userDecision: 'blocked',
-          trustLevel: 'blocked',
-        });
-
-        // A malformed job in Redis is dead-lettered and visible through either hub; the queue keeps flowing.
-        const queue = new Queue(keys.queueName(0), { connection: check, prefix: keys.bullPrefix });
-        await queue.add('batch', { v: 1, h: 'x', r: 'not records' });
-        await queue.close();
-        sendProbes(a, 'agent-a', aDevices, 30, 6);
-        await waitFor(
-          'the dead letter on hub 1',
-          async () => {
-            const { deadLetters } = (await api(h1.http, '/api/dead-letters')) as {
-              deadLetters: Array<{ reason: string }>;
-            };
-            return deadLetters.some((d) => /malformed batch/.test(d.reason));
-          },
-          30_000,
-          100,
-        );
-        const { deadLetters } = (await api(h2.http, '/api/dead-letters')) as { deadLetters: unknown[] };
-        expect(deadLetters).toHaveLength(1);
-        await waitFor('all 66 probes applied', async () => {
-          const counters = await check.hgetall(keys.counters);
-          return Number(counters['probe:agent-a']) === 36 && Number(counters['probe:agent-b']) === 30;
-        });
+        await twoHubsTwoWorkers(redis);
       } finally {
-        check.disconnect();
+        await onExit();
       }
-      expectValid([a, b, v1, v2]);
     }, 180_000);
   });
+
+  async function twoHubsTwoWorkers(redis: PrivateRedis): Promise<void> {
+    const workerArgs = [
+      'worker',
+      '--redis',
+      redis.url,
+      '--lease-ms',
+      '1500',
+      '--lock-ms',
+      '1500',
+      '--log-level',
+      'warn',
+    ];
+    const w1 = spawnSbp(workerArgs);
+    const w2 = spawnSbp(workerArgs);
+    procs.push(w1, w2);
+    const [h1, h2] = await Promise.all([
+      startHub(tokenFile, join(dir.path, 'd1'), redis.url),
+      startHub(tokenFile, join(dir.path, 'd2'), redis.url),
+    ]);
+    procs.push(h1.proc, h2.proc);
+    await Promise.all([w1.line(/ready/, 60_000), w2.line(/ready/, 60_000)]);
+
+    const [a, b, v1, v2] = await Promise.all([
+      connect(h1.ws, TOKENS.agents['agent-a']),
+      connect(h2.ws, TOKENS.agents['agent-b']),
+      connect(h1.ws, VIEWER),
+      connect(h2.ws, VIEWER),
+    ]);
+    clients.push(a, b, v1, v2);
+    const aDevices = ['a-1', 'a-2', 'a-3'];
+    const bDevices = ['b-1', 'b-2', 'b-3'];
+    sendProbes(a, 'agent-a', aDevices, 0, 30);
+    sendProbes(b, 'agent-b', bDevices, 0, 30);
+    const all = [...aDevices, ...bDevices];
+    await waitFor(
+      'results on both agents and both viewers',
+      () =>
+        [v1, v2].every((v) => {
+          const seen = new Set(updatesOf(v).map((m) => m.data.deviceId));
+          return all.every((d) => seen.has(d));
+        }) &&
+        aDevices.every((d) => updatesOf(a).some((m) => m.data.deviceId === d)) &&
+        bDevices.every((d) => updatesOf(b).some((m) => m.data.deviceId === d)),
+      60_000,
+      50,
+    );
+    // Agent A (hub 1) hears only about its own devices, B (hub 2) only about its own.
+    expect(new Set(updatesOf(a).map((m) => m.data.deviceId))).toEqual(new Set(aDevices));
+    expect(new Set(updatesOf(b).map((m) => m.data.deviceId))).toEqual(new Set(bDevices));
+    expect(updatesOf(b).every((m) => m.agentId === 'agent-b')).toBe(true);
+
+    // Both workers took part.
+    const check = new Redis(redis.url);
+    try {
+      const keys = redisKeys();
+      const owners = new Set(
+        (await Promise.all(Array.from({ length: 8 }, (_, p) => check.get(keys.lease(p))))).map(
+          (v) => v?.split('#')[0],
+        ),
+      );
+      expect(owners.size).toBe(2);
+
+      // A user blocks one of A's devices on hub 2: agent A on hub 1 and the viewer on hub 1 hear it.
+      await waitFor('a-1 in the registry', async () => (await check.exists(keys.device('a-1'))) === 1);
+      await api(h2.http, '/api/devices/a-1/trust', {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'block' }),
+      });
+      const blocked = (m: Message) =>
+        m.type === 'trustUpdate' && m.data.deviceId === 'a-1' && m.data.newTrust === 'blocked';
+      await waitFor('the decision across hubs', () => a.messages.some(blocked) && v1.messages.some(blocked));
+      expect(await api(h1.http, '/api/devices/a-1')).toMatchObject({
+        userDecision: 'blocked',
+        trustLevel: 'blocked',
+      });
+
+      // A malformed job in Redis is dead-lettered and visible through either hub; the queue keeps flowing.
+      const queue = new Queue(keys.queueName(0), { connection: check, prefix: keys.bullPrefix });
+      await queue.add('batch', { v: 1, h: 'x', r: 'not records' });
+      await queue.close();
+      sendProbes(a, 'agent-a', aDevices, 30, 6);
+      await waitFor(
+        'the dead letter on hub 1',
+        async () => {
+          const { deadLetters } = (await api(h1.http, '/api/dead-letters')) as {
+            deadLetters: Array<{ reason: string }>;
+          };
+          return deadLetters.some((d) => /malformed batch/.test(d.reason));
+        },
+        30_000,
+        100,
+      );
+      const { deadLetters } = (await api(h2.http, '/api/dead-letters')) as { deadLetters: unknown[] };
+      expect(deadLetters).toHaveLength(1);
+      await waitFor('all 66 probes applied', async () => {
+        const counters = await check.hgetall(keys.counters);
+        return Number(counters['probe:agent-a']) === 36 && Number(counters['probe:agent-b']) === 30;
+      });
+    } finally {
+      check.disconnect();
+    }
+    expectValid([a, b, v1, v2]);
+  }
 });
