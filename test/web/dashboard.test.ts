@@ -22,14 +22,27 @@ const chromiumOk = haveChromium();
 const TV = 'aa:bb:cc:dd:ee:ff';
 const PHONE = 'phone-ble-7f3a';
 
-/** The device glyph's translation on the plan, in site metres (y up). */
+/** Where the page placed a device, in site metres (y up), as the marker records it. */
 async function glyphPosition(page: Page, deviceId: string): Promise<{ x: number; y: number }> {
-  const transform = await page
-    .locator(`svg.plan g.device[data-device-id="${deviceId}"]`)
-    .evaluate((el) => (el as SVGGElement).style.transform);
-  const m = /translate\(([-\d.e]+)px,\s*([-\d.e]+)px\)/.exec(transform);
-  if (!m) throw new Error(`unexpected transform ${transform}`);
-  return { x: Number(m[1]), y: -Number(m[2]) };
+  const marker = page.locator(`div.device[data-device-id="${deviceId}"]`);
+  return { x: Number(await marker.getAttribute('data-x')), y: Number(await marker.getAttribute('data-y')) };
+}
+
+/**
+ * Where the marker really is on screen against the drawn plan: the dot's centre and the disc's radius, in site metres,
+ * through the plan SVG's own screen transform. Checks that the HTML markers and the SVG plan agree.
+ */
+async function onScreen(page: Page, deviceId: string): Promise<{ x: number; y: number; radius: number }> {
+  return page.evaluate((id) => {
+    const plan = document.querySelector<SVGSVGElement>('svg.plan-static')!;
+    const m = plan.getScreenCTM()!.inverse();
+    const dot = document.querySelector(`div.device[data-device-id="${id}"] .dot`)!.getBoundingClientRect();
+    const disc = document
+      .querySelector(`div.device[data-device-id="${id}"] .uncertainty`)!
+      .getBoundingClientRect();
+    const p = new DOMPoint(dot.x + dot.width / 2, dot.y + dot.height / 2).matrixTransform(m);
+    return { x: p.x, y: -p.y, radius: (disc.width / 2) * m.a };
+  }, deviceId);
 }
 
 describe.runIf(chromiumOk)('web dashboard against an in-process hub and a scripted agent', () => {
@@ -114,10 +127,10 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
     const tvRow = page.locator(`tr[data-device-id="${TV}"]`);
     await expect.poll(() => tvRow.count()).toBe(1);
     expect(await tvRow.locator('th').textContent()).toContain('SmartTV-Living');
-    const glyph = page.locator(`svg.plan g.device[data-device-id="${TV}"]`);
+    const glyph = page.locator(`div.device[data-device-id="${TV}"]`);
     await expect.poll(() => glyph.count()).toBe(1);
     expect(await glyphPosition(page, TV)).toEqual({ x: 1.5, y: 1.2 });
-    expect(await glyph.locator('circle.uncertainty').getAttribute('r')).toBe('0.9');
+    expect(await glyph.getAttribute('data-uncertainty')).toBe('0.9');
     expect(await tvRow.locator('td').nth(3).textContent()).toBe('Living room(1.5, 1.2) ±0.9 m');
 
     // Moves: the glyph follows and leaves a trail behind.
@@ -137,7 +150,14 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
     expect(new Set(vertices.map((v) => v.slice(1)))).toEqual(
       new Set(['1.5 -1.2', '2.2 -1.8', '3 -2.6', '3.6 -3.3']),
     );
-    expect(await glyph.locator('circle.uncertainty').getAttribute('r')).toBe('0.7');
+    expect(await glyph.getAttribute('data-uncertainty')).toBe('0.7');
+    // And on screen, once the move has eased in: the dot over (3.6, 3.3) of the drawn plan, the disc 0.7 m wide.
+    await expect
+      .poll(async () => {
+        const p = await onScreen(page, TV);
+        return Math.abs(p.x - 3.6) < 0.05 && Math.abs(p.y - 3.3) < 0.05 && Math.abs(p.radius - 0.7) < 0.05;
+      })
+      .toBe(true);
     // The last updates named no room: the page finds it in the site's polygons.
     await expect.poll(() => tvRow.locator('td').nth(3).textContent()).toBe('Living room(3.6, 3.3) ±0.7 m');
 
@@ -175,7 +195,7 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
     expect(text).toContain('score 0.81 > 0.62');
     expect(await item.getAttribute('class')).toContain('sev-high');
     await expect
-      .poll(() => page.locator(`svg.plan g.device[data-device-id="${PHONE}"]`).getAttribute('class'))
+      .poll(() => page.locator(`div.device[data-device-id="${PHONE}"]`).getAttribute('class'))
       .toContain('alerting');
 
     // A second viewer, opened later, gets the registry's state by REST and live messages from then on.
@@ -196,7 +216,7 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
     expect(api.status()).toBe(200);
     expect(await api.json()).toMatchObject({ deviceId: TV, trustLevel: 'trusted', userDecision: 'approved' });
     await expect
-      .poll(() => page.locator(`svg.plan g.device[data-device-id="${TV}"]`).getAttribute('class'))
+      .poll(() => page.locator(`div.device[data-device-id="${TV}"]`).getAttribute('class'))
       .toContain('trust-trusted');
 
     // Block the phone from the second viewer: the first sees it.
@@ -206,7 +226,7 @@ describe.runIf(chromiumOk)('web dashboard against an in-process hub and a script
       .toBe('blocked');
 
     // Selecting a device (on the plan) shows its details.
-    await page.locator(`svg.plan g.device[data-device-id="${TV}"] circle.dot`).click();
+    await page.locator(`div.device[data-device-id="${TV}"] .dot`).click();
     await expect.poll(() => page.locator('.details').textContent()).toContain('Samsung Electronics');
     expect(await tvRow.getAttribute('aria-selected')).toBe('true');
 

@@ -62,12 +62,11 @@ async function waitFor<T>(
   }
 }
 
+/** Where the page placed a device, in site metres, as its marker records it; null before it is drawn. */
 async function glyphPosition(page: Page, deviceId: string): Promise<{ x: number; y: number } | null> {
-  const g = page.locator(`svg.plan g.device[data-device-id="${deviceId}"]`);
+  const g = page.locator(`div.device[data-device-id="${deviceId}"]`);
   if ((await g.count()) === 0) return null;
-  const t = await g.evaluate((el) => (el as SVGGElement).style.transform);
-  const m = /translate\(([-\d.e]+)px,\s*([-\d.e]+)px\)/.exec(t);
-  return m ? { x: Number(m[1]), y: -Number(m[2]) } : null;
+  return { x: Number(await g.getAttribute('data-x')), y: Number(await g.getAttribute('data-y')) };
 }
 
 describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp agent (simulator)', () => {
@@ -182,18 +181,16 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
       () => hub!.out(),
     );
     await expect.poll(() => glyphPosition(page, deviceId), { timeout: 10_000 }).not.toBeNull();
-    // Drawn where the worker put it (CSS keeps six decimals), with its uncertainty radius.
+    // Drawn where the worker put it, with its uncertainty radius.
     await expect
       .poll(async () => {
         const p = await glyphPosition(page, deviceId);
         const want = located.get(deviceId)!;
-        return p !== null && Math.abs(p.x - want.x) < 1e-3 && Math.abs(p.y - want.y) < 1e-3;
+        return p !== null && p.x === want.x && p.y === want.y;
       })
       .toBe(true);
     const ring = Number(
-      await page
-        .locator(`svg.plan g.device[data-device-id="${deviceId}"] circle.uncertainty`)
-        .getAttribute('r'),
+      await page.locator(`div.device[data-device-id="${deviceId}"]`).getAttribute('data-uncertainty'),
     );
     expect(ring).toBeGreaterThan(0);
     // It moves: new fixes arrive and the glyph follows, leaving a trail.

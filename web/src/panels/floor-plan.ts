@@ -10,18 +10,20 @@ import { type DashboardStore, type DeviceView, deviceName } from '../store.js';
 
 export type MapMode = 'live' | 'coverage';
 
-export const ANIMATED_DEVICES_MAX = 25;
+export const ANIMATED_DEVICES_MAX = 12;
 
 /** An anomaly keeps its device's halo pulsing this long. */
 const ALERT_HALO_MS = 60_000;
 
+/**
+ * A device on the plan. The marker (dot, uncertainty disc, label) is an HTML element on its own compositing layer,
+ * placed with a CSS transform in screen pixels, so a move is eased by the compositor without repainting anything;
+ * the trail is SVG in site metres.
+ */
 interface DeviceGlyph {
-  group: SVGGElement;
-  halo: SVGCircleElement;
-  ring: SVGCircleElement;
-  dot: SVGCircleElement;
-  label: SVGTextElement;
-  title: SVGTitleElement;
+  marker: HTMLDivElement;
+  disc: HTMLDivElement;
+  label: HTMLSpanElement;
   trail: SVGGElement;
   /** Oldest to newest third of the trail, drawn fainter to stronger. */
   trailParts: [SVGPathElement, SVGPathElement, SVGPathElement];
@@ -52,8 +54,9 @@ const pts = (points: readonly Point[]): string => points.map(([x, y]) => `${x},$
 
 export class FloorPlan {
   /**
-   * Two stacked SVGs with the same viewBox: the plan itself (grid, rooms, walls, coverage, anchors) and, above it on
-   * its own compositing layer, what moves (trails, devices). A move then repaints only the moving layer.
+   * Stacked: the plan itself (SVG: grid, rooms, walls, coverage, anchors), the trails (SVG, same viewBox, its own
+   * compositing layer) and the device markers (HTML, each on its own layer). A move repaints neither the plan nor
+   * the other devices.
    */
   readonly element: HTMLDivElement;
   private readonly staticSvg: SVGSVGElement;
@@ -67,8 +70,10 @@ export class FloorPlan {
     coverage: svg('g', { class: 'coverage' }),
     anchors: svg('g', { class: 'anchors' }),
     trails: svg('g', { class: 'trails' }),
-    devices: svg('g', { class: 'devices' }),
   };
+  private readonly markers = h('div', { class: 'markers' });
+  /** Site metres → pixels of the plan box (preserveAspectRatio "meet"). */
+  private px = { scale: 50, x0: 0, y0: 0 };
   private readonly hatchLine = svg('line', { class: 'hatch' });
   /** Hatching for "no calibration data", sized in metres like everything else. */
   private readonly hatch = svg(
@@ -87,7 +92,7 @@ export class FloorPlan {
   grid: CoverageGrid | null = null;
 
   constructor(private readonly onSelect: (deviceId: string | null) => void) {
-    const { grid, rooms, walls, coverage, anchors, trails, devices } = this.layers;
+    const { grid, rooms, walls, coverage, anchors, trails } = this.layers;
     const attrs = { preserveAspectRatio: 'xMidYMid meet', 'aria-hidden': 'true' };
     this.staticSvg = svg(
       'svg',
@@ -99,7 +104,7 @@ export class FloorPlan {
       coverage,
       anchors,
     );
-    this.liveSvg = svg('svg', { ...attrs, class: 'plan plan-live' }, trails, devices);
+    this.liveSvg = svg('svg', { ...attrs, class: 'plan plan-live' }, trails);
     // One image to assistive technology, described in words; the device table is the accessible way in.
     this.element = h(
       'div',
@@ -108,9 +113,15 @@ export class FloorPlan {
       this.desc,
       this.staticSvg,
       this.liveSvg,
+      this.markers,
     );
-    // Strokes are given in screen pixels through --u (metres per pixel), updated when the plan's size changes.
-    new ResizeObserver(() => this.updatePixelSize()).observe(this.element);
+    // Strokes are given in screen pixels through --u (metres per pixel); markers are placed in pixels. Both follow
+    // the plan's size.
+    new ResizeObserver(() => {
+      this.updatePixelSize();
+      for (const g of this.glyphs.values()) g.rev = -1;
+      if (this.store) this.render(this.store, this.selected, Date.now());
+    }).observe(this.element);
     this.liveSvg.addEventListener('click', (event) => {
       if (event.target === this.liveSvg) this.onSelect(null);
     });
@@ -156,7 +167,8 @@ export class FloorPlan {
     return true;
   }
 
-  private viewBox = { w: 10, h: 8 };
+  /** In SVG user units: x = metres, y = −metres (y up on the plan). */
+  private viewBox = { x: 0, y: -8, w: 10, h: 8 };
 
   private updatePixelSize(): void {
     const { clientWidth, clientHeight } = this.element;
@@ -164,6 +176,12 @@ export class FloorPlan {
     // preserveAspectRatio "meet": the larger ratio is the one in use.
     const u = Math.max(this.viewBox.w / clientWidth, this.viewBox.h / clientHeight);
     this.element.style.setProperty('--u', u.toPrecision(4));
+    const scale = 1 / u;
+    this.px = {
+      scale,
+      x0: (clientWidth - this.viewBox.w * scale) / 2 - this.viewBox.x * scale,
+      y0: (clientHeight - this.viewBox.h * scale) / 2 - this.viewBox.y * scale,
+    };
   }
 
   private fit(): void {
@@ -182,7 +200,7 @@ export class FloorPlan {
     const viewBox = `${b.minX - pad} ${-b.maxY - pad} ${w + 2 * pad} ${h + pad + bottom}`;
     setAttr(this.staticSvg, 'viewBox', viewBox);
     setAttr(this.liveSvg, 'viewBox', viewBox);
-    this.viewBox = { w: w + 2 * pad, h: h + pad + bottom };
+    this.viewBox = { x: b.minX - pad, y: -b.maxY - pad, w: w + 2 * pad, h: h + pad + bottom };
     // The plan's box takes the site's shape (within the limits in styles.css): no wide band in a tall box.
     this.element.style.setProperty('--aspect', (this.viewBox.w / this.viewBox.h).toFixed(3));
     this.updatePixelSize();
@@ -316,35 +334,40 @@ export class FloorPlan {
   private glyph(d: DeviceView): DeviceGlyph {
     let g = this.glyphs.get(d.deviceId);
     if (g) return g;
-    const title = svg('title');
-    const halo = svg('circle', { class: 'halo' });
-    const ring = svg('circle', { class: 'uncertainty' });
-    const dot = svg('circle', { class: 'dot' });
-    const label = svg('text', { class: 'device-label' });
+    const disc = h('div', { class: 'uncertainty' });
+    const label = h('span', { class: 'device-label' });
     // Mouse shortcut only: the plan is one image to assistive technology; the device table is the keyboard path.
-    const group = svg('g', { class: 'device', 'data-device-id': d.deviceId });
-    group.append(title, ring, halo, dot, label);
-    group.addEventListener('click', () => this.onSelect(d.deviceId));
+    const marker = h(
+      'div',
+      { class: 'device', 'data-device-id': d.deviceId },
+      disc,
+      h('div', { class: 'halo' }),
+      h('div', { class: 'dot' }),
+      label,
+    );
+    marker.addEventListener('click', () => this.onSelect(d.deviceId));
     // The tooltip is written when the pointer arrives, not on every move of the device.
-    group.addEventListener('mouseenter', () => {
+    marker.addEventListener('mouseenter', () => {
       const now = this.store?.devices.get(d.deviceId);
-      if (now) setText(title, tooltip(now));
+      if (now) marker.title = tooltip(now);
     });
     const parts = [0.2, 0.4, 0.75].map((opacity) =>
       svg('path', { 'stroke-opacity': opacity, fill: 'none' }),
     ) as DeviceGlyph['trailParts'];
     const trail = svg('g', { class: 'trail' }, ...parts);
-    g = { group, halo, ring, dot, label, title, trail, trailParts: parts, rev: -1, cls: '' };
+    g = { marker, disc, label, trail, trailParts: parts, rev: -1, cls: '' };
     this.glyphs.set(d.deviceId, g);
-    this.layers.devices.append(group);
+    this.markers.append(marker);
     this.layers.trails.append(trail);
     return g;
   }
 
   private store: DashboardStore | undefined;
+  private selected: string | null = null;
 
   render(store: DashboardStore, selected: string | null, now: number): void {
     this.store = store;
+    this.selected = selected;
     let refit = false;
     if (this.growFor(store.devices.values())) {
       this.fit();
@@ -352,6 +375,7 @@ export class FloorPlan {
       refit = true;
     }
     const fs = this.fontSize;
+    const { scale, x0, y0 } = this.px;
     let placed = 0;
     for (const d of store.devices.values()) {
       const loc = d.location;
@@ -363,14 +387,16 @@ export class FloorPlan {
       if (g.rev === d.rev && g.cls === cls && !refit) continue;
       g.rev = d.rev;
       g.cls = cls;
-      setAttr(g.group, 'class', cls);
-      g.group.style.transform = `translate(${loc.x}px, ${-loc.y}px)`;
-      setAttr(g.ring, 'r', Math.max(loc.uncertainty ?? 0, 0));
-      setAttr(g.dot, 'r', fs * 0.42);
-      setAttr(g.halo, 'r', fs * 0.9);
-      setAttr(g.label, 'x', fs * 0.7);
-      setAttr(g.label, 'y', fs * 0.35);
-      setAttr(g.label, 'font-size', fs * 0.85);
+      setAttr(g.marker, 'class', cls);
+      // Site metres for whoever reads the page (tests); pixels for the compositor.
+      setAttr(g.marker, 'data-x', loc.x);
+      setAttr(g.marker, 'data-y', loc.y);
+      setAttr(g.marker, 'data-uncertainty', loc.uncertainty ?? null);
+      g.marker.style.transform = `translate(${(x0 + loc.x * scale).toFixed(1)}px, ${(y0 - loc.y * scale).toFixed(1)}px)`;
+      // The disc is drawn 200 px wide (styles.css) and scaled: a new radius changes a transform, not the layout.
+      const r = Math.max(loc.uncertainty ?? 0, 0) * scale;
+      const discTransform = `scale(${(r / 100).toFixed(4)})`;
+      if (g.disc.style.transform !== discTransform) g.disc.style.transform = discTransform;
       setText(g.label, deviceName(d));
       const n = d.trail.length;
       const cut = [0, Math.floor((n - 1) / 3), Math.floor((2 * (n - 1)) / 3), n - 1];
@@ -390,7 +416,7 @@ export class FloorPlan {
     // Devices the store forgot (never happens today, but keeps the map honest).
     for (const [id, g] of this.glyphs) {
       if (!store.devices.get(id)?.location) {
-        g.group.remove();
+        g.marker.remove();
         g.trail.remove();
         this.glyphs.delete(id);
       }
