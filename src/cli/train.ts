@@ -16,6 +16,7 @@ import { readSiteFile, SiteFileError } from '../training/site-file.js';
 import { describeWalkRead, readWalkFile } from '../training/walk-file.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
+import { anomalyTrainStep } from './train-anomaly-step.js';
 
 // `sbp train`: trains every model family whose inputs are given into one new version of a model directory, then
 // publishes it (LATEST). Each family is a TrainStep; positioning is built in, the anomaly trainer (issue #5) adds
@@ -277,7 +278,7 @@ export class TrainInputError extends Error {
 }
 
 /** The families `sbp train` knows, in the order they run. The anomaly trainer appends its step here (issue #5). */
-export const TRAIN_STEPS: TrainStep[] = [positioningStep];
+export const TRAIN_STEPS: TrainStep[] = [positioningStep, anomalyTrainStep];
 
 function usage(steps: readonly TrainStep[]): string {
   return [
