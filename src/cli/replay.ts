@@ -43,6 +43,8 @@ options:
   --batch-ms N        capture time per worker batch, ms                                     (default 1000)
   --grace-s N         an alert this long after a labelled anomaly ends still detects it     (default 300)
   --limit N           stop after N messages
+  --parse-thread      read and validate the capture on a worker thread (same results; faster only
+                      when a second core is free)
   --json              print the summary as one JSON object on the last line
   --quiet             no progress output`;
 
@@ -60,6 +62,7 @@ const OPTIONS = {
   'batch-ms': { type: 'string' },
   'grace-s': { type: 'string' },
   limit: { type: 'string' },
+  'parse-thread': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -219,6 +222,7 @@ export const command: Command = {
         ...(batchMs === undefined ? {} : { batchMs }),
         ...(graceS === undefined ? {} : { graceMs: graceS * 1000 }),
         ...(limit === undefined ? {} : { limit: Math.floor(limit) }),
+        parseInWorker: values['parse-thread'] === true,
         ...(writer ? { onResults: (m) => writer.write(m) } : {}),
         ...(compareWriter ? { onCompareResults: (m) => compareWriter.write(m) } : {}),
         onProgress: (s) => progress.update(s),

@@ -31,12 +31,16 @@ export interface ReadCaptureOptions {
   batchSize?: number;
   /** Bad lines kept in `firstErrors`. @defaultValue 10 */
   keepErrors?: number;
+  /** Also return each valid line's text (`CaptureBatch.texts`), for handing batches to another thread. */
+  keepText?: boolean;
 }
 
 /** Messages in file order, with the line each came from. */
 export interface CaptureBatch {
   messages: Message[];
   lines: number[];
+  /** The valid lines as read (only with `keepText`). */
+  texts?: string[];
 }
 
 /**
@@ -52,6 +56,7 @@ export async function* readCapture(
 ): AsyncGenerator<CaptureBatch> {
   const batchSize = options.batchSize ?? 512;
   const keepErrors = options.keepErrors ?? 10;
+  const keepText = options.keepText === true;
   stats.totalBytes = (await stat(path)).size;
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
@@ -63,7 +68,9 @@ export async function* readCapture(
     if (stats.firstErrors.length < keepErrors) stats.firstErrors.push({ line, reason });
   };
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let batch: CaptureBatch = { messages: [], lines: [] };
+  const fresh = (): CaptureBatch =>
+    keepText ? { messages: [], lines: [], texts: [] } : { messages: [], lines: [] };
+  let batch = fresh();
   let lineNo = 0;
   try {
     for await (const text of lines) {
@@ -90,9 +97,10 @@ export async function* readCapture(
       stats.messages += 1;
       batch.messages.push(parsed.message);
       batch.lines.push(lineNo);
+      batch.texts?.push(text);
       if (batch.messages.length >= batchSize) {
         yield batch;
-        batch = { messages: [], lines: [] };
+        batch = fresh();
       }
     }
     if (batch.messages.length > 0) yield batch;

@@ -11,6 +11,7 @@ import { Pacer, type ReplaySpeed } from './pace.js';
 import { PositionMetrics, type PositionSummary } from './position-metrics.js';
 import type { ProgressState } from './progress.js';
 import { type BadLine, type CaptureStats, emptyCaptureStats, readCapture } from './read-capture.js';
+import { readCaptureParallel } from './read-capture-parallel.js';
 import { isSyntheticDevice, probesOfCalibration, realDeviceId, type WalkMode } from './walk-probes.js';
 
 export interface ReplayOptions {
@@ -37,6 +38,12 @@ export interface ReplayOptions {
   graceMs?: number;
   /** Stop after this many messages. */
   limit?: number;
+  /**
+   * Read and validate the capture on a worker thread, leaving this thread to the worker core. Results are the same
+   * either way. Off by default: on this 2-core machine shared with other work it was slower (bench/replay.ts measures
+   * both). @defaultValue false
+   */
+  parseInWorker?: boolean;
   /** The worker's tunables (windows, rate limits, cooldowns), as the live worker would be configured. */
   processOptions?: Partial<ProcessOptions>;
   /** Every message the primary models emitted, in order (write them out here). */
@@ -276,7 +283,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       emitted: a.emitted,
     });
 
-  outer: for await (const chunk of readCapture(options.input, stats)) {
+  const parallel = options.parseInWorker === true;
+  const reader = parallel ? readCaptureParallel(options.input, stats) : readCapture(options.input, stats);
+  outer: for await (const chunk of reader) {
     for (const message of chunk.messages) {
       if (options.limit !== undefined && consumed >= options.limit) break outer;
       consumed += 1;

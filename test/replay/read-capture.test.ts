@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyCaptureStats, readCapture } from '../../src/replay/read-capture.js';
+import { readCaptureParallel } from '../../src/replay/read-capture-parallel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbp-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,6 +64,36 @@ describe('readCapture', () => {
     expect(stats.firstErrors[2]).toMatchObject({ line: 6, reason: expect.stringMatching(/data\.rtt/) });
     expect(stats.firstErrors[3]).toMatchObject({ line: 7, reason: expect.stringMatching(/JSON object/) });
     expect(stats.firstErrors[4]).toMatchObject({ line: 9, reason: expect.stringMatching(/1 MB/) });
+  });
+
+  it('gives the same batches and statistics when a worker thread reads and validates', async () => {
+    const lines = [
+      ...Array.from({ length: 1200 }, (_, i) => JSON.stringify(probe(i))),
+      '{oops',
+      JSON.stringify({ ...probe(5000), type: 'nope' }),
+      ...Array.from({ length: 300 }, (_, i) => JSON.stringify(probe(2000 + i))),
+    ];
+    const file = join(dir, 'parallel.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const serial = await readAll(file, 256);
+    const stats = emptyCaptureStats();
+    const batches = [];
+    for await (const b of readCaptureParallel(file, stats, { batchSize: 256 })) batches.push(b);
+    expect(batches).toEqual(serial.batches);
+    expect(stats).toEqual(serial.stats);
+    expect(stats.badLines).toBe(2);
+  });
+
+  it('stops its worker thread when the reader stops early', async () => {
+    const file = join(dir, 'early.jsonl');
+    writeFileSync(file, `${Array.from({ length: 5000 }, (_, i) => JSON.stringify(probe(i))).join('\n')}\n`);
+    const stats = emptyCaptureStats();
+    let n = 0;
+    for await (const b of readCaptureParallel(file, stats, { batchSize: 100 })) {
+      n += b.messages.length;
+      if (n >= 300) break;
+    }
+    expect(n).toBe(300);
   });
 
   it('reads gzip captures', async () => {
