@@ -28,7 +28,7 @@ describe('floor plan', () => {
     expect(count(svg, 'tracks')).toBe(2);
     expect(count(svg, 'truth_tracks')).toBe(2);
     expect(count(svg, 'track_points')).toBe(60);
-    expect(count(svg, 'uncertainty')).toBe(2 * 25); // thinned to 25 circles per device
+    expect(count(svg, 'uncertainty')).toBe(2 * 12); // thinned to 12 circles per device
     expect(texts(svg)).toContain('device-1'); // legend
   });
 
