@@ -209,6 +209,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
   const truth = tracks.flatMap((track, d) =>
     thin(track.truth ?? [], MAX_POINTS_PER_TRACK).map((p, i) => ({
       device: `${d}`,
+      seg: `${d}:${p.segment ?? 0}`,
       i,
       x: round(p.x),
       y: round(p.y),
