@@ -45,6 +45,15 @@ describe('floor plan', () => {
     expect(width).toBeGreaterThan(height); // a 10 × 6 m site is landscape
   });
 
+  it('does not join a track across a gap: each segment is its own line', async () => {
+    const points = [0, 1, 2, 10, 11].map((i) => ({ t: i * 1000, x: i * 0.5, y: 1, segment: i < 10 ? 0 : 1 }));
+    const svg = await renderSvg(
+      floorPlanSpec({ site: SITE, tracks: [{ id: 'phone', estimate: points, truth: points }] }),
+    );
+    expect(count(svg, 'tracks')).toBe(2);
+    expect(count(svg, 'truth_tracks')).toBe(2);
+  });
+
   it('draws one error vector per located test point', async () => {
     const errors = Array.from({ length: 12 }, (_, i) => ({
       truth: { x: i * 0.8, y: 2 },
