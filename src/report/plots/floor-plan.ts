@@ -226,6 +226,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
   const estimate = tracks.flatMap((track) =>
     thin(track.estimate, MAX_POINTS_PER_TRACK).map((p, i) => ({
       device: track.id,
+      seg: `${track.id}:${p.segment ?? 0}`,
       i,
       x: round(p.x),
       y: round(p.y),
