@@ -120,7 +120,8 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
   const minSchedule = options.scheduleMinBaselineMs ?? 2 * 24 * 3_600_000;
   const active = (options.groups ?? FEATURE_GROUPS)
     .map((group, g) => ({ group, g }))
-    .filter(({ group }) => group.name !== 'schedule' || span >= minSchedule);
+    // An hour's slack: a capture of two calendar days spans a few seconds less than 48 h.
+    .filter(({ group }) => group.name !== 'schedule' || span >= minSchedule - 3_600_000);
   const groups: ForestGroup[] = active.map(({ group, g }) => {
     const features = group.features.map((name) => FEATURE_NAMES.indexOf(name));
     const sub = selectColumns(x, features);
