@@ -128,7 +128,11 @@ function printSummary(
       );
     }
     const d = s.detection;
-    if (d.windows > 0) {
+    if (!s.hasBehaviourModel) {
+      lines.push(
+        `  anomalies: no behaviour model in this version${d.windows > 0 ? ` (${d.windows} labelled anomalies not scored)` : ''}`,
+      );
+    } else if (d.windows > 0) {
       const ttd = d.timeToDetect
         ? `, median time to detect ${(d.timeToDetect.median / 60).toFixed(1)} min`
         : '';

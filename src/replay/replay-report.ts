@@ -37,6 +37,7 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
   if (r.b) sides.push([labelB, r.b]);
   const hasPositions = sides.some(([, s]) => s.position.n > 0);
   const hasLabels = r.a.detection.windows > 0;
+  const detects = sides.some(([, s]) => s.hasBehaviourModel);
 
   const highlights: Highlight[] = [
     {
@@ -70,7 +71,15 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
     );
     if (p.roomAccuracy !== null) highlights.push({ label: 'room accuracy', value: pct(p.roomAccuracy) });
   }
-  if (hasLabels) {
+  if (!detects) {
+    highlights.push({
+      label: 'anomaly detection',
+      value: 'no model',
+      detail: hasLabels
+        ? `${r.a.detection.windows} labelled anomalies not scored`
+        : 'no behaviour model loaded',
+    });
+  } else if (hasLabels) {
     const d = r.a.detection;
     highlights.push(
       {
@@ -176,7 +185,7 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
           : 'Truth: the positions in the labels file, interpolated in time.',
     });
   }
-  if (hasLabels) {
+  if (hasLabels && detects) {
     tables.push({
       title: 'Anomaly detection',
       columns: [

@@ -55,6 +55,8 @@ export interface ReplayOptions {
 
 export interface SideResult {
   modelVersion: string;
+  /** False when the model set had no behaviour model: detection metrics then say nothing about detection. */
+  hasBehaviourModel: boolean;
   emitted: number;
   emittedByType: Partial<Record<MessageType, number>>;
   /** Records a model failed on (the live worker would dead-letter them). */
@@ -207,6 +209,7 @@ class Side {
   result(): SideResult {
     return {
       modelVersion: this.models.version,
+      hasBehaviourModel: this.models.behaviour !== null,
       emitted: this.emitted,
       emittedByType: this.byType,
       failures: this.failures,

@@ -11,6 +11,7 @@ function side(s: SideResult) {
   const p = s.position;
   return {
     model: s.modelVersion,
+    hasBehaviourModel: s.hasBehaviourModel,
     emitted: s.emitted,
     emittedByType: s.emittedByType,
     failures: s.failures,
