@@ -58,7 +58,7 @@ export async function* readCapture(
   const keepErrors = options.keepErrors ?? 10;
   const keepText = options.keepText === true;
   stats.totalBytes = (await stat(path)).size;
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const file = createReadStream(path, { highWaterMark: 1 << 18 });
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
   file.on('data', () => {
     stats.bytesRead = file.bytesRead;
