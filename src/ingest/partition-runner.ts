@@ -20,7 +20,7 @@ import type { IngestRecord } from './ingest-sink.js';
 import type { IngestMetrics } from './metrics.js';
 import { type ProcessOptions, processBatch } from './process-batch.js';
 import type { QueueJob } from './queue.js';
-import { decodeBatch } from './wire.js';
+import { decodeBatch, encodeRecords } from './wire.js';
 import type { WorkerModels } from './worker-models.js';
 
 export interface RunnerOptions {
@@ -45,10 +45,19 @@ export interface RunnerOptions {
    */
   validateResults?: ValidationMode;
   /** Called after each committed batch (tests, benchmarks). */
-  onCommitted?: (info: { records: number; results: readonly Message[] }) => void;
+  onCommitted?: (info: CommitInfo) => void;
 }
 
 const RETRY_MAX_MS = 5000;
+
+/** What a committed batch was, and where its time went (tests, benchmarks). */
+export interface CommitInfo {
+  records: number;
+  results: readonly Message[];
+  prepareMs: number;
+  processMs: number;
+  commitMs: number;
+}
 
 export type ValidationMode = 'all' | 'sample' | 'off';
 const SAMPLE_EVERY = 64;
@@ -77,8 +86,12 @@ export class PartitionRunner {
     for (const [id, bytes] of states) state.devices.set(id, deserializeDeviceState(bytes));
     let replayed = 0;
     for (const entry of log) {
-      const records = (JSON.parse(entry.payload) as Array<[IngestMessage, number, string]>).map(
-        ([message, receivedAt, hubId]) => ({ message, receivedAt, hubId }),
+      const records = (JSON.parse(entry.records) as Array<[IngestMessage, number]>).map(
+        ([message, receivedAt]) => ({
+          message,
+          receivedAt,
+          hubId: entry.hubId,
+        }),
       );
       processBatch(state, records, options.models(), entry.now, optionsOf(options));
       replayed += records.length;
@@ -99,11 +112,13 @@ export class PartitionRunner {
     const o = this.o;
     const deadLetters: StoredDeadLetter[] = [];
     let records: readonly IngestRecord[];
+    let raw: { hubId: string; records: string } | null = null;
     if (job.records !== undefined) records = job.records;
     else {
       // Throws DeadLetterError for a payload that is not a batch at all.
       const decoded = decodeBatch(job.payload);
       records = decoded.records;
+      if (decoded.invalid.length === 0) raw = { hubId: decoded.hubId, records: decoded.raw };
       for (const bad of decoded.invalid) {
         deadLetters.push(this.deadLetter(`${job.id}#${bad.index}`, bad.reason, job.attempt, bad.payload));
       }
@@ -121,7 +136,9 @@ export class PartitionRunner {
       unique.push(r);
     }
     const deviceIds = [...new Set(unique.map((r) => subjectOf(r.message)))];
+    const t0 = performance.now();
     const { seen, control } = await this.retrying('prepare', () => o.store.prepare(keys, deviceIds));
+    const t1 = performance.now();
     const fresh: IngestRecord[] = [];
     const freshKeys: SeenKey[] = [];
     for (let i = 0; i < unique.length; i++) {
@@ -163,8 +180,9 @@ export class PartitionRunner {
       counters: out.counters,
       deadLetters,
       now,
-      log: o.changelog ? JSON.stringify(fresh.map((r) => [r.message, r.receivedAt, r.hubId])) : null,
+      log: o.changelog ? changelogOf(fresh, records.length, raw) : null,
     };
+    const t2 = performance.now();
     try {
       await this.retrying('commit', () => o.store.commit(commit));
     } catch (error) {
@@ -180,7 +198,14 @@ export class PartitionRunner {
         o.metrics.latency.observe(Math.max(0, published - r.receivedAt) / 1000);
       }
     }
-    o.onCommitted?.({ records: fresh.length, results });
+    const t3 = performance.now();
+    o.onCommitted?.({
+      records: fresh.length,
+      results,
+      prepareMs: t1 - t0,
+      processMs: t2 - t1,
+      commitMs: t3 - t2,
+    });
     if (now - this.lastCheckpoint >= (o.checkpointIntervalMs ?? 5000) && this.checkpointing === null) {
       this.checkpointing = this.checkpoint()
         .catch((err: unknown) => {
@@ -289,6 +314,16 @@ export class PartitionRunner {
       }
     }
   }
+}
+
+/** The batch as received when every record of it was applied (the usual case), else the applied ones re-encoded. */
+function changelogOf(
+  fresh: readonly IngestRecord[],
+  received: number,
+  raw: { hubId: string; records: string } | null,
+): { hubId: string; records: string } {
+  if (raw !== null && fresh.length === received) return raw;
+  return { hubId: fresh[0]?.hubId ?? 'unknown', records: encodeRecords(fresh) };
 }
 
 function optionsOf(o: RunnerOptions): { options?: Partial<ProcessOptions> } {

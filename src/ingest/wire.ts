@@ -5,13 +5,15 @@ import type { IngestRecord } from './ingest-sink.js';
 
 /**
  * What travels through the queue: one job = one batch of records of one partition, from one hub. Compact on
- * purpose (it is JSON in Redis): `r` holds `[message, receivedAt]` pairs in the order the hub accepted them.
+ * purpose (it is JSON in Redis): `r` holds `[message, receivedAt]` pairs in the order the hub accepted them, itself
+ * as a JSON string, so the worker can keep it verbatim in the partition changelog instead of serialising it again.
  */
 export interface WireBatch {
   v: 1;
   /** Hub id. */
   h: string;
-  r: Array<[unknown, number]>;
+  /** JSON of `Array<[message, receivedAt]>`. */
+  r: string;
 }
 
 export const MAX_BATCH_RECORDS = 10_000;
@@ -19,14 +21,20 @@ export const MAX_BATCH_RECORDS = 10_000;
 const WireBatchSchema = z.strictObject({
   v: z.literal(1),
   h: z.string().min(1).max(256),
-  r: z
-    .array(z.tuple([z.unknown(), z.number().finite().nonnegative()]))
-    .min(1)
-    .max(MAX_BATCH_RECORDS),
+  r: z.string().min(2),
 });
 
+const WireRecords = z
+  .array(z.tuple([z.unknown(), z.number().finite().nonnegative()]))
+  .min(1)
+  .max(MAX_BATCH_RECORDS);
+
+export function encodeRecords(records: readonly IngestRecord[]): string {
+  return JSON.stringify(records.map((rec) => [rec.message, rec.receivedAt]));
+}
+
 export function encodeBatch(hubId: string, records: readonly IngestRecord[]): WireBatch {
-  return { v: 1, h: hubId, r: records.map((rec) => [rec.message, rec.receivedAt]) };
+  return { v: 1, h: hubId, r: encodeRecords(records) };
 }
 
 export interface InvalidRecord {
@@ -36,6 +44,9 @@ export interface InvalidRecord {
 }
 
 export interface DecodedBatch {
+  hubId: string;
+  /** The batch's records as received (JSON), reusable verbatim when every record is applied. */
+  raw: string;
   records: IngestRecord[];
   /** Records that failed validation: dead-lettered one by one while the rest of the batch proceeds. */
   invalid: InvalidRecord[];
@@ -48,16 +59,18 @@ export interface DecodedBatch {
  */
 export function decodeBatch(payload: unknown): DecodedBatch {
   const parsed = WireBatchSchema.safeParse(payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.map(String).join('.') : '';
-    throw new DeadLetterError(
-      `malformed batch${where ? ` at ${where}` : ''}: ${issue?.message ?? 'invalid'}`,
-    );
+  if (!parsed.success) throw malformed(parsed.error);
+  let list: unknown;
+  try {
+    list = JSON.parse(parsed.data.r);
+  } catch (error) {
+    throw new DeadLetterError(`malformed batch at r: not JSON (${(error as Error).message})`);
   }
+  const rows = WireRecords.safeParse(list);
+  if (!rows.success) throw malformed(rows.error, 'r');
   const records: IngestRecord[] = [];
   const invalid: InvalidRecord[] = [];
-  parsed.data.r.forEach(([message, receivedAt], index) => {
+  rows.data.forEach(([message, receivedAt], index) => {
     const result = parseMessage(message);
     if (!result.ok) {
       invalid.push({ index, reason: `INVALID_DATA: ${result.error.message}`, payload: message });
@@ -67,5 +80,11 @@ export function decodeBatch(payload: unknown): DecodedBatch {
       records.push({ message: result.message, hubId: parsed.data.h, receivedAt });
     }
   });
-  return { records, invalid };
+  return { hubId: parsed.data.h, raw: parsed.data.r, records, invalid };
+}
+
+function malformed(error: z.ZodError, prefix?: string): DeadLetterError {
+  const issue = error.issues[0];
+  const where = [prefix, ...(issue?.path.map(String) ?? [])].filter((p) => p !== undefined).join('.');
+  return new DeadLetterError(`malformed batch${where ? ` at ${where}` : ''}: ${issue?.message ?? 'invalid'}`);
 }

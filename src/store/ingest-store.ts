@@ -50,17 +50,18 @@ export interface BatchCommit {
   /** Epoch ms at which the batch was processed. */
   now: number;
   /**
-   * The applied records, serialised, for the partition changelog: a worker taking over the partition replays them
-   * on top of the last checkpoint to rebuild per-device state exactly. Null where no changelog is kept.
+   * The applied records for the partition changelog (`records`: JSON of `[[message, receivedAt], …]` as on the
+   * wire), which a worker taking over the partition replays on top of the last checkpoint to rebuild per-device
+   * state exactly. Null where no changelog is kept.
    */
-  log: string | null;
+  log: { hubId: string; records: string } | null;
 }
 
 export interface PartitionCheckpoint {
   /** deviceId → serialised device state. */
   states: Map<string, Uint8Array>;
   /** Changelog entries after the checkpoint, oldest first. */
-  log: Array<{ now: number; payload: string }>;
+  log: Array<{ now: number; hubId: string; records: string }>;
 }
 
 /** One partition's view of the store, bound to the fencing token of the worker that owns the partition. */

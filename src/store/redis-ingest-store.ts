@@ -107,20 +107,46 @@ class RedisPartitionStore implements PartitionStore {
     keys: readonly SeenKey[],
     deviceIds: readonly string[],
   ): Promise<{ seen: boolean[]; control: Map<string, DeviceControl> }> {
+    // Probe keys are grouped by bitmap block (one BITFIELD_RO each); replies are mapped back to the keys' order.
     const ops: PrepareOp[] = [];
-    for (const k of keys) {
-      if (k.kind === 'probe') ops.push({ op: 'b', ...probeBit(this.keys, k.agentId, k.seq) });
-      else if (k.kind === 'calibration')
-        ops.push({
-          op: 'h',
-          key: this.keys.seenCalibrations,
-          field: calibrationField(k.agentId, k.calibrationId),
+    const blocks = new Map<string, { offsets: number[]; at: number[] }>();
+    const others: Array<{ op: PrepareOp; at: number }> = [];
+    keys.forEach((k, at) => {
+      if (k.kind === 'probe') {
+        const { key, offset } = probeBit(this.keys, k.agentId, k.seq);
+        let block = blocks.get(key);
+        if (!block) {
+          block = { offsets: [], at: [] };
+          blocks.set(key, block);
+        }
+        block.offsets.push(offset);
+        block.at.push(at);
+      } else if (k.kind === 'calibration') {
+        others.push({
+          op: {
+            op: 'h',
+            key: this.keys.seenCalibrations,
+            field: calibrationField(k.agentId, k.calibrationId),
+          },
+          at,
         });
-      else ops.push({ op: 'e', key: this.keys.seenEvent(k.hash) });
+      } else others.push({ op: { op: 'e', key: this.keys.seenEvent(k.hash) }, at });
+    });
+    const order: number[] = [];
+    for (const [key, block] of blocks) {
+      ops.push({ op: 'b', key, offsets: block.offsets });
+      order.push(...block.at);
+    }
+    for (const o of others) {
+      ops.push(o.op);
+      order.push(o.at);
     }
     for (const id of deviceIds) ops.push({ op: 'd', key: this.keys.device(id) });
     const reply = await prepareReads(this.redis, ops);
-    const seen = keys.map((_, i) => Number(reply[i]) === 1);
+    const seen: boolean[] = new Array(keys.length).fill(false);
+    order.forEach((at, i) => {
+      seen[at] = Number(reply[i]) === 1;
+    });
     const control = new Map<string, DeviceControl>();
     deviceIds.forEach((id, i) => {
       const trust = reply[keys.length + 2 * i] as string;
@@ -137,19 +163,23 @@ class RedisPartitionStore implements PartitionStore {
     const k = this.keys;
     const ttl = String(this.seenTtlMs);
     const cmds: RedisArg[][] = [];
-    const blocks = new Set<string>();
+    const blocks = new Map<string, RedisArg[]>();
     for (const s of batch.seen) {
       if (s.kind === 'probe') {
         const { key, offset } = probeBit(k, s.agentId, s.seq);
-        cmds.push(['SETBIT', key, String(offset), '1']);
-        blocks.add(key);
+        let cmd = blocks.get(key);
+        if (!cmd) {
+          cmd = ['BITFIELD', key];
+          blocks.set(key, cmd);
+        }
+        cmd.push('SET', 'u1', String(offset), '1');
       } else if (s.kind === 'calibration') {
         cmds.push(['HSET', k.seenCalibrations, calibrationField(s.agentId, s.calibrationId), '1']);
       } else {
         cmds.push(['SET', k.seenEvent(s.hash), '1', 'PX', ttl]);
       }
     }
-    for (const key of blocks) cmds.push(['PEXPIRE', key, ttl]);
+    for (const [key, cmd] of blocks) cmds.push(cmd, ['PEXPIRE', key, ttl]);
     const now = new Date(batch.now);
     for (const d of batch.devices) cmds.push(...deviceUpsertCommands(k, d.deviceId, d.agentId, d.patch, now));
     for (const c of batch.calibrations) cmds.push(['XADD', k.calibrations, '*', 'm', JSON.stringify(c)]);
@@ -161,7 +191,17 @@ class RedisPartitionStore implements PartitionStore {
     if (batch.results.length > 0) cmds.push(['PUBLISH', k.results, JSON.stringify(batch.results)]);
     // Last, so the script returns the new entry's id.
     if (batch.log !== null) {
-      cmds.push(['XADD', k.changelog(this.partition), '*', 'n', String(batch.now), 'p', batch.log]);
+      cmds.push([
+        'XADD',
+        k.changelog(this.partition),
+        '*',
+        'n',
+        String(batch.now),
+        'h',
+        batch.log.hubId,
+        'r',
+        batch.log.records,
+      ]);
     }
     if (cmds.length === 0) return;
     const { ok, last } = await fencedExec(this.redis, cmds, this.fence);
@@ -208,7 +248,7 @@ class RedisPartitionStore implements PartitionStore {
       for (const [id, fields] of entries) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        log.push({ now: Number(f.n), payload: f.p ?? '[]' });
+        log.push({ now: Number(f.n), hubId: f.h ?? 'unknown', records: f.r ?? '[]' });
         this.lastLogId = id;
       }
       start = `(${entries[entries.length - 1]![0]}`;

@@ -93,17 +93,17 @@ describe.runIf(redisOk)('RedisIngestStore', () => {
   it('checkpoints device states and replays only the changelog written after the checkpoint', async () => {
     await redis.set(keys.lease(1), 'w1#2');
     const p = store.partition(1, 'w1#2');
-    await p.commit(commit({ now: 1, log: '["first"]' }));
-    await p.commit(commit({ now: 2, log: '["second"]' }));
+    await p.commit(commit({ now: 1, log: { hubId: 'h', records: '["first"]' } }));
+    await p.commit(commit({ now: 2, log: { hubId: 'h', records: '["second"]' } }));
     await p.saveCheckpoint(new Map([['dev', new Uint8Array([1, 2, 3])]]));
-    await p.commit(commit({ now: 3, log: '["third"]' }));
+    await p.commit(commit({ now: 3, log: { hubId: 'h', records: '["third"]' } }));
     // Another worker taking the partition over sees the checkpoint plus what came after it.
     await redis.set(keys.lease(1), 'w2#3');
     const next = store.partition(1, 'w2#3');
     const restored = await next.loadCheckpoint();
     expect([...restored.states.keys()]).toEqual(['dev']);
     expect([...restored.states.get('dev')!]).toEqual([1, 2, 3]);
-    expect(restored.log).toEqual([{ now: 3, payload: '["third"]' }]);
+    expect(restored.log).toEqual([{ now: 3, hubId: 'h', records: '["third"]' }]);
     // The old owner can no longer checkpoint.
     const err = await p.saveCheckpoint(new Map([['dev', null]])).catch((e: unknown) => e);
     expect(isPartitionLostError(err)).toBe(true);

@@ -126,11 +126,11 @@ export function pipelineSuite(name: string, makeTarget: () => SuiteTarget): void
       await queue.addRaw(p, {
         v: 1,
         h: 'hub-test',
-        r: [
+        r: JSON.stringify([
           [probe('agent-x', 'dl-dev', 1), Date.now()],
           [{ ...probe('agent-x', 'dl-dev', 2), type: 'pingResult', data: { rtt: -5 } }, Date.now()],
           [probe('agent-x', 'dl-dev', 3), Date.now()],
-        ],
+        ]),
       });
       for (let s = 4; s < 10; s++) pipeline.sink.offer(record(probe('agent-x', 'dl-dev', s)));
       await waitFor('results after the bad jobs', () =>
