@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { AnchorReading } from '../models/contracts/positioning.js';
 import { createPositioner } from '../models/positioning/positioner.js';
 import { summariseErrors } from '../models/positioning/stats.js';
+import { writeWalkReport } from '../replay/walk-report.js';
 import { resolveVersionPath } from '../training/model-dir.js';
 import { evaluatePositioning } from '../training/positioning/evaluate.js';
 import { loadPositioningModel } from '../training/positioning/model-store.js';
@@ -12,7 +13,7 @@ import { UsageError } from './command.js';
 import { createProgress, formatErrorTable } from './train.js';
 
 const USAGE = [
-  'usage: sbp evaluate --model MODEL_DIR --input TEST.jsonl [--json] [--track]',
+  'usage: sbp evaluate --model MODEL_DIR --input TEST.jsonl [--json] [--track] [--report FILE]',
   '',
   'Locates every pingCalibration message of a walk with the model and compares with its knownLocation.',
   '',
@@ -24,6 +25,8 @@ const USAGE = [
   '                      when the site has no rooms)',
   '  --track             run the walk through the live Positioner (Kalman tracking per device, in time order)',
   '                      instead of scoring each message as an independent single fix',
+  '  --report FILE       also write an HTML report (the walk replayed through the worker: floor plan, error CDF,',
+  '                      error per room), the same kind `sbp replay --report` writes',
 ].join('\n');
 
 /** Feeds each device's messages in time order through the Positioner; the estimate after each is scored. */
@@ -72,7 +75,7 @@ export const command: Command = {
   summary: 'evaluate a model directory on a walk: mean/median/p90 error, room accuracy',
   usage: USAGE,
   async run(argv) {
-    let values: { model?: string; input?: string; json?: boolean; track?: boolean };
+    let values: { model?: string; input?: string; json?: boolean; track?: boolean; report?: string };
     try {
       values = parseArgs({
         args: argv,
@@ -81,6 +84,7 @@ export const command: Command = {
           input: { type: 'string' },
           json: { type: 'boolean' },
           track: { type: 'boolean' },
+          report: { type: 'string' },
         },
         strict: true,
         allowPositionals: false,
@@ -172,6 +176,16 @@ export const command: Command = {
       console.log(`room accuracy: ${(result.roomAccuracy * 100).toFixed(1)}%`);
     if (result.n === 0)
       console.error('sbp evaluate: no message could be located (no anchor of the model heard?)');
+    if (values.report !== undefined) {
+      await writeWalkReport({
+        input: values.input,
+        versionPath,
+        site: model.data.site,
+        walkMode: values.track ? 'track' : 'fix',
+        out: values.report,
+      });
+      console.log(`report: ${values.report}`);
+    }
     if (values.json) {
       const round = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null);
       console.log(

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ESTIMATORS, type EstimatorName } from '../models/positioning/fix.js';
+import { writeTrainingReport } from '../replay/walk-report.js';
 import {
   createVersionDir,
   MODEL_DIR_FORMAT,
@@ -181,6 +182,7 @@ export const positioningStep: TrainStep = {
     'device-height': { type: 'string' },
     estimators: { type: 'string' },
     'fingerprint-steps': { type: 'string' },
+    report: { type: 'string' },
   },
   usage: [
     '  --input WALK.jsonl        calibration walk: pingCalibration messages, one per line (positioning)',
@@ -189,6 +191,7 @@ export const positioningStep: TrainStep = {
     '  --device-height M         height of the carried device, metres (default 1; used with anchors that have z)',
     `  --estimators LIST         which to train, comma-separated (default all: ${ESTIMATORS.join(',')})`,
     '  --fingerprint-steps N     optimiser steps of the fingerprint network (default 2500)',
+    '  --report FILE             also write an HTML report: held-out errors, ranging per anchor, walk coverage',
   ],
   applies: (values) => values.input !== undefined,
   async run(ctx) {
@@ -243,6 +246,18 @@ export const positioningStep: TrainStep = {
     ctx.log(formatErrorTable(rows));
     const fused = report.chosen.members.map((m, i) => `${m}×${report.chosen.weights[i] ?? 1}`).join(' + ');
     ctx.log(`model: ${report.primary} (${fused}); trained in ${report.seconds.toFixed(1)} s`);
+    if (typeof ctx.values.report === 'string') {
+      const out = ctx.values.report;
+      await writeTrainingReport({
+        report,
+        site,
+        walk: read.messages,
+        version: ctx.version,
+        walkFile: input,
+        out,
+      });
+      ctx.log(`report: ${out}`);
+    }
     const primary = report.cv[report.primary]!;
     return {
       walk: input,

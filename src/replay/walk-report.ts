@@ -101,9 +101,10 @@ export function trainingReport(o: Omit<TrainingReportOptions, 'out'>): ReportSpe
         num(a.rssi?.p0),
         num(a.rssi?.exponent),
         num(a.rssi?.sigmaDb),
-        num(a.rtt?.offsetM),
-        num(a.rtt?.scale),
-        num(a.rtt?.sigmaM),
+        // An uninformative RTT fit (ping-grade timing) has meaningless offsets: show only its σ.
+        a.rtt?.informative ? num(a.rtt.offsetM) : null,
+        a.rtt?.informative ? num(a.rtt.scale) : null,
+        a.rtt ? (a.rtt.informative ? num(a.rtt.sigmaM) : `≈ ${a.rtt.sigmaM.toExponential(1)}`) : null,
         a.rtt ? (a.rtt.informative ? 'yes' : 'no') : null,
       ]),
       caption:
@@ -133,7 +134,7 @@ export function trainingReport(o: Omit<TrainingReportOptions, 'out'>): ReportSpe
       {
         title: 'Where the walk went',
         caption:
-          'Grey crosses: calibration points; diamonds: anchors. Rooms the walk did not visit cannot be located well.',
+          'Grey dots: calibration points; diamonds: anchors. Rooms the walk did not visit cannot be located well.',
         wide: true,
         spec: floorPlanSpec({ site: o.site, walk: o.walk.map((m) => m.data.knownLocation), size: 760 }),
       },

@@ -54,3 +54,31 @@ describe('reports for sbp evaluate and sbp train', () => {
     expect(html.match(/<svg\b/g)).toHaveLength(1);
   }, 60_000);
 });
+
+describe('sbp train --report and sbp evaluate --report', () => {
+  it('write the same kind of HTML report next to their usual output', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const models = join(dir, 'cli-models');
+    const trainReport = join(dir, 'train.html');
+    const evalReport = join(dir, 'eval.html');
+    const train = [
+      'train',
+      '--input',
+      fx.walk,
+      '--site',
+      fx.siteFile,
+      '--out',
+      models,
+      '--estimators',
+      'multilateration,knn',
+    ];
+    expect(await main([...train, '--folds', '3', '--report', trainReport])).toBe(0);
+    expect(await main(['evaluate', '--model', models, '--input', fx.test, '--report', evalReport])).toBe(0);
+    const trainHtml = readFileSync(trainReport, 'utf8');
+    expect(trainHtml).toContain('Ranging fitted per anchor');
+    expect(trainHtml).toContain('<svg');
+    const evalHtml = readFileSync(evalReport, 'utf8');
+    expect(evalHtml).toContain('Positioning accuracy');
+    expect(evalHtml.match(/<svg\b/g)!.length).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+});

@@ -133,7 +133,7 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
     layers.push({
       name: 'walk',
       data: { values: thin(data.walk, 2000).map((p) => ({ x: round(p.x), y: round(p.y) })) },
-      mark: { type: 'point', shape: 'cross', size: 30, color: '#9aa5b1', strokeWidth: 1, opacity: 0.7 },
+      mark: { type: 'point', shape: 'circle', filled: true, size: 22, color: '#8895a3', opacity: 0.8 },
       encoding: { x, y },
     });
   }
@@ -237,7 +237,13 @@ export function floorPlanSpec(data: FloorPlanData): TopLevelSpec {
       name: 'tracks',
       data: { values: estimate },
       mark: { type: 'line', strokeWidth: 1.6, opacity: 0.9 },
-      encoding: { x, y, color: colour, detail: { field: 'seg' }, order: { field: 'i', type: 'quantitative' } },
+      encoding: {
+        x,
+        y,
+        color: colour,
+        detail: { field: 'seg' },
+        order: { field: 'i', type: 'quantitative' },
+      },
     });
     layers.push({
       name: 'track_points',
