@@ -93,18 +93,23 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       return stats.messages;
     });
     rows.push(baseline);
+    const core = await timed(
+      'replay, no model (worker core only)',
+      async () => (await replay({ input: capture, models: NO_MODELS })).capture.messages,
+    );
+    rows.push(core);
     rows.push(
       await timed(
-        'replay, no model (worker core only)',
-        async () => (await replay({ input: capture, models: NO_MODELS })).capture.messages,
+        'replay, no model, reading + validation on a worker thread',
+        async () =>
+          (await replay({ input: capture, models: NO_MODELS, parseInWorker: true })).capture.messages,
       ),
     );
-    rows.push(
-      await timed(
-        `replay, positioner (first ${modelLimit.toLocaleString('en-US')})`,
-        async () => (await replay({ input: capture, models: withPositioner, limit: modelLimit })).records,
-      ),
+    const full = await timed(
+      `replay, positioner (first ${modelLimit.toLocaleString('en-US')})`,
+      async () => (await replay({ input: capture, models: withPositioner, limit: modelLimit })).records,
     );
+    rows.push(full);
     rows.push(
       await timed(
         `replay, positioner + behaviour (first ${modelLimit.toLocaleString('en-US')})`,
@@ -125,9 +130,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
         ];
       }),
     );
-    const core = rows[3]!;
     const coreRate = core.messages / core.seconds;
-    const full = rows[5]!;
     return {
       title: `Replay throughput (${n.toLocaleString('en-US')} pingResult messages, 20 devices × 5 anchors, 1 s rounds)`,
       table,
