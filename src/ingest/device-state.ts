@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import type { TrustAssessment } from '../models/contracts/behaviour.js';
 import type { PositionEstimate } from '../models/contracts/positioning.js';
 import type { AnomalyType, TrustFactor, TrustLevel } from '../protocol/index.js';
 
@@ -49,6 +50,8 @@ export interface DeviceState {
     connectionAttempts: number;
   };
   trustLevel: TrustLevel;
+  /** The trust model's last verdict (alerts fire on transitions from it). */
+  trustAssessment: TrustAssessment | null;
   trustScore?: number;
   trustFactors?: TrustFactor[];
   userDecision?: 'approved' | 'blocked';
@@ -84,6 +87,7 @@ export function newDeviceState(deviceId: string, agentId: string, now: number): 
     estimateMs: 0,
     profile: { anomalyTimes: [], portScans: 0, connectionAttempts: 0 },
     trustLevel: 'unknown',
+    trustAssessment: null,
     lastScoresMs: Number.NEGATIVE_INFINITY,
     lastRegistryMs: Number.NEGATIVE_INFINITY,
     lastAnomalyMs: {},

@@ -22,8 +22,15 @@ export const MODEL_LOADERS: ModelLoaders = {
     const { loadPositioner } = await import('../training/positioning/load-positioner.js');
     return loadPositioner(versionPath);
   },
-  // behaviour: (versionPath) => loadBehaviourModel(versionPath),   ← issue #5 (src/models/anomaly)
-  // trust: async () => createTrustModel(),                        ← issue #5 (src/models/trust)
+  behaviour: async (versionPath) => {
+    const { loadBehaviourModel } = await import('../training/anomaly/model-io.js');
+    return loadBehaviourModel(versionPath);
+  },
+  // The explainable trust score is rules over the device profile: present with or without a model directory.
+  trust: async () => {
+    const { createTrustModel } = await import('../models/trust/trust-model.js');
+    return createTrustModel();
+  },
 };
 
 /**

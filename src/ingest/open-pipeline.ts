@@ -50,6 +50,8 @@ export interface PipelineHooks {
   onCommitted?: RunnerOptions['onCommitted'];
   /** Worker id on Redis (default host:pid:random). */
   workerId?: string;
+  /** The worker's clock, epoch ms (default Date.now): a simulation or a demo may run on its own time. */
+  clock?: () => number;
 }
 
 function defaultLogger(): Logger {
@@ -310,13 +312,14 @@ function workerTuning(
   hooks: PipelineHooks,
 ): Pick<
   ConstructorParameters<typeof IngestWorker>[0],
-  'processOptions' | 'checkpointIntervalMs' | 'validateResults' | 'onCommitted'
+  'processOptions' | 'checkpointIntervalMs' | 'validateResults' | 'onCommitted' | 'clock'
 > {
   const o: ReturnType<typeof workerTuning> = {};
   if (tuning.process !== undefined) o.processOptions = tuning.process;
   if (tuning.checkpointIntervalMs !== undefined) o.checkpointIntervalMs = tuning.checkpointIntervalMs;
   if (tuning.validateResults !== undefined) o.validateResults = tuning.validateResults;
   if (hooks.onCommitted !== undefined) o.onCommitted = hooks.onCommitted;
+  if (hooks.clock !== undefined) o.clock = hooks.clock;
   return o;
 }
 

@@ -1,3 +1,4 @@
+import { anomalyDetectedData, mlScoreUpdateData } from '../models/anomaly/anomaly-messages.js';
 import type {
   BehaviourAssessment,
   BehaviourEvent,
@@ -5,13 +6,13 @@ import type {
   TrustAssessment,
 } from '../models/contracts/behaviour.js';
 import type { AnchorReading, PositionEstimate } from '../models/contracts/positioning.js';
+import { trustMessages } from '../models/trust/trust-messages.js';
 import {
   type AnomalyType,
   type IngestMessage,
   type Location,
   type Message,
   type MessageOf,
-  type Severity,
   subjectOf,
   type TrustLevel,
 } from '../protocol/index.js';
@@ -125,14 +126,6 @@ export function processBatch(
 
 type ResultType = 'deviceUpdate' | 'mlScoreUpdate' | 'anomalyDetected' | 'trustUpdate' | 'trustAlert';
 
-const TRUST_RANK: Record<TrustLevel, number> = {
-  trusted: 0,
-  unknown: 1,
-  suspicious: 2,
-  untrusted: 3,
-  blocked: 4,
-};
-
 /** Processes one device's records of one batch. */
 class DeviceStep {
   readonly results: Message[] = [];
@@ -160,6 +153,7 @@ class DeviceStep {
     const d = this.d;
     this.syncModelStates();
     if (this.control?.trustLevel !== undefined) d.trustLevel = this.control.trustLevel;
+    const registryLevel = d.trustLevel;
     const decisionChanged = this.control !== undefined && this.control.userDecision !== d.userDecision;
     if (this.control !== undefined) {
       if (this.control.userDecision === undefined) delete d.userDecision;
@@ -173,7 +167,7 @@ class DeviceStep {
     const assessment = this.behaviourTouched ? this.assessBehaviour() : null;
     const anomaly = assessment?.anomalous ? this.emitAnomaly(assessment) : false;
     const trust = this.models.trust === null ? null : this.models.trust.assess(this.profile(), this.now);
-    const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, anomaly) : false;
+    const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, registryLevel) : false;
     this.emitScores(assessment, trust, estimate, anomaly || trustChanged);
     this.buildPatch(estimate);
   }
@@ -398,19 +392,15 @@ class DeviceStep {
     d.lastAnomalyMs[type] = this.now;
     d.profile.anomalyTimes.push(this.now);
     if (d.profile.anomalyTimes.length > this.options.maxAnomalyTimes) d.profile.anomalyTimes.shift();
-    const data: MessageOf<'anomalyDetected'>['data'] = {
-      anomalyId: `anom-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}-${type}`,
-      deviceId: d.deviceId,
-      anomalyType: type,
-      severity: a.severity ?? severityOfScore(a.anomalyScore),
-      confidence: unit(a.confidence),
-      mlModel: snake(a.mlModel, 'anomaly_model'),
-      features: flatFeatures(a.features),
-      recommendedAction: snake(a.recommendedAction ?? '', 'investigate_device'),
-      score: unit(a.anomalyScore),
-      threshold: unit(a.threshold),
-      modelVersion: a.modelVersion.slice(0, 256),
-    };
+    const data = anomalyDetectedData(
+      d.deviceId,
+      a,
+      `anom-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}-${type}`,
+    );
+    // The model's own tokens, made safe for the protocol's snake_case fields should a model stray.
+    data.mlModel = snake(data.mlModel, 'anomaly_model');
+    data.recommendedAction = snake(data.recommendedAction, 'investigate_device');
+    data.features = flatFeatures(data.features);
     this.results.push(this.message('anomalyDetected', data));
     this.forceRegistry = true;
     return true;
@@ -435,66 +425,38 @@ class DeviceStep {
     return profile;
   }
 
-  /** Emits trustUpdate (and trustAlert when trust degrades) on a level change; true when it changed. */
-  private applyTrust(trust: TrustAssessment, decisionChanged: boolean, anomaly: boolean): boolean {
+  /**
+   * The trust model's verdict → trustUpdate on a level change (or a first assessment) and trustAlerts on
+   * transitions (src/models/trust/trust-messages.ts). True when the level changed.
+   */
+  private applyTrust(trust: TrustAssessment, decisionChanged: boolean, registryLevel: TrustLevel): boolean {
     const d = this.d;
+    const previous = d.trustAssessment;
+    d.trustAssessment = trust;
     d.trustScore = unit(trust.score);
     d.trustFactors = trust.factors.slice(0, 32);
-    const previous = d.trustLevel;
-    if (trust.level === previous) return false;
+    const changed = trust.level !== registryLevel;
     d.trustLevel = trust.level;
-    this.forceRegistry = true;
-    const reason = decisionChanged
-      ? d.userDecision === 'approved'
-        ? 'user_approved'
-        : d.userDecision === 'blocked'
-          ? 'user_blocked'
-          : 'user_decision_cleared'
-      : anomaly
-        ? 'anomaly_history'
-        : 'behavior_analysis';
-    const update: MessageOf<'trustUpdate'>['data'] = {
-      deviceId: d.deviceId,
-      previousTrust: previous,
-      newTrust: trust.level,
-      reason,
-      confidence: unit(trust.confidence),
-      behaviorScore: Math.round(unit(trust.score) * 1000) / 10,
-      factors: d.trustFactors,
-    };
-    this.results.push(this.message('trustUpdate', update));
-    const degraded = TRUST_RANK[trust.level] > TRUST_RANK[previous] && TRUST_RANK[trust.level] >= 2;
-    if (degraded && !(trust.level === 'blocked' && d.userDecision === 'blocked')) {
-      this.results.push(this.message('trustAlert', this.trustAlert(trust, previous)));
+    if (changed) this.forceRegistry = true;
+    let n = 0;
+    const { trustUpdate, trustAlerts } = trustMessages(
+      previous,
+      trust,
+      this.profile(),
+      () => `alert-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}-${n++}`,
+    );
+    // A user's decision was already announced by the hub that took it; do not say it twice.
+    if (trustUpdate !== undefined && !(decisionChanged && !changed)) {
+      trustUpdate.factors = trustUpdate.factors?.slice(0, 32);
+      if (trustUpdate.factors === undefined) delete trustUpdate.factors;
+      this.results.push(this.message('trustUpdate', trustUpdate));
     }
-    return true;
-  }
-
-  private trustAlert(trust: TrustAssessment, previous: TrustLevel): MessageOf<'trustAlert'>['data'] {
-    const d = this.d;
-    const weakest = [...trust.factors].sort((a, b) => a.value - b.value)[0];
-    const evidence: Record<string, number | boolean | string> = { trustScore: unit(trust.score) };
-    for (const f of trust.factors.slice(0, 24)) evidence[f.name.slice(0, 64)] = unit(f.value);
-    evidence.portScans = d.profile.portScans;
-    evidence.connectionAttempts = d.profile.connectionAttempts;
-    evidence.anomalies = d.profile.anomalyTimes.length;
-    const severity: Severity =
-      trust.level === 'blocked' ? 'critical' : trust.level === 'untrusted' ? 'high' : 'medium';
-    const why = weakest ? `; weakest factor ${weakest.name} = ${weakest.value.toFixed(2)}` : '';
-    return {
-      alertId: `alert-${fnv1a(d.deviceId).toString(36)}-${this.now.toString(36)}`,
-      deviceId: d.deviceId,
-      severity,
-      alertType: alertTypeOf(weakest?.name, d),
-      description:
-        `Trust of ${d.deviceId} dropped from ${previous} to ${trust.level} (score ${unit(trust.score).toFixed(2)})${why}`.slice(
-          0,
-          4096,
-        ),
-      evidence,
-      recommendedAction: trust.level === 'suspicious' ? 'investigate_device' : 'block_device',
-      autoBlocked: false,
-    };
+    for (const alert of trustAlerts) {
+      alert.recommendedAction = snake(alert.recommendedAction, 'investigate_device');
+      alert.evidence = flatFeatures(alert.evidence);
+      this.results.push(this.message('trustAlert', alert));
+    }
+    return changed;
   }
 
   private emitScores(
@@ -505,18 +467,12 @@ class DeviceStep {
   ): void {
     const d = this.d;
     if (!urgent && this.now - d.lastScoresMs < this.options.scoreIntervalMs) return;
-    const scores: MessageOf<'mlScoreUpdate'>['data']['scores'] = {};
-    if (a !== null) {
-      scores.anomalyScore = unit(a.anomalyScore);
-      if (a.performanceScore !== undefined && Number.isFinite(a.performanceScore)) {
-        scores.performanceScore = unit(a.performanceScore);
-      }
-    }
-    if (trust !== null) scores.trustScore = unit(trust.score);
-    if (estimate !== null) scores.locationConfidence = unit(estimate.confidence);
-    if (Object.keys(scores).length === 0) return;
+    const parts: Parameters<typeof mlScoreUpdateData>[1] = { behaviour: a, trust };
+    if (estimate !== null) parts.locationConfidence = estimate.confidence;
+    const data = mlScoreUpdateData(d.deviceId, parts);
+    if (data === null) return;
     d.lastScoresMs = this.now;
-    this.results.push(this.message('mlScoreUpdate', { deviceId: d.deviceId, scores }));
+    this.results.push(this.message('mlScoreUpdate', data));
   }
 
   private buildPatch(estimate: PositionEstimate | null): void {
@@ -595,26 +551,6 @@ function locationOf(e: PositionEstimate, version: string | undefined): Location 
   if (e.model.length > 0) loc.model = e.model.slice(0, 256);
   if (version !== undefined) loc.modelVersion = version.slice(0, 256);
   return loc;
-}
-
-function alertTypeOf(
-  factor: string | undefined,
-  d: DeviceState,
-): MessageOf<'trustAlert'>['data']['alertType'] {
-  const name = factor ?? '';
-  if (/scan/.test(name) || d.profile.portScans > 0) return 'port_scan';
-  if (/mac|random/.test(name)) return 'mac_randomization';
-  if (/vendor|type|consisten/.test(name)) return 'vendor_mismatch';
-  if (/anomal/.test(name)) return 'anomalous_behavior';
-  if (/age|first|new/.test(name)) return 'new_device';
-  return 'trust_degraded';
-}
-
-function severityOfScore(score: number): Severity {
-  if (score >= 0.9) return 'critical';
-  if (score >= 0.75) return 'high';
-  if (score >= 0.6) return 'medium';
-  return 'low';
 }
 
 function flatFeatures(

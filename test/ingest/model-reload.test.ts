@@ -109,6 +109,14 @@ describe('model hot reload', () => {
       const set = await loadModelSet(join(models.path, v));
       expect(set.version).toBe(v);
       expect(set.positioner).toBeNull();
+      expect(set.behaviour).toBeNull();
+      // The trust score needs no training: always there.
+      expect(
+        set.trust?.assess(
+          { deviceId: 'd', firstSeen: 0, anomalyTimes: [], portScans: 0, connectionAttempts: 0 },
+          1000,
+        ).factors.length,
+      ).toBeGreaterThan(0);
       expect((await loadModelSet(null)).version).toBe('untrained');
     } finally {
       models.remove();
