@@ -1,7 +1,8 @@
 import { deserialize, serialize } from 'node:v8';
+import { type AlertGateState, INITIAL_ALERT_GATE } from '../models/anomaly/alert-gate.js';
 import type { TrustAssessment } from '../models/contracts/behaviour.js';
 import type { PositionEstimate } from '../models/contracts/positioning.js';
-import type { AnomalyType, TrustFactor, TrustLevel } from '../protocol/index.js';
+import type { TrustFactor, TrustLevel } from '../protocol/index.js';
 
 /** One probe of one anchor link, as kept in the device's measurement window. */
 export interface ProbeSample {
@@ -57,7 +58,10 @@ export interface DeviceState {
   userDecision?: 'approved' | 'blocked';
   lastScoresMs: number;
   lastRegistryMs: number;
-  lastAnomalyMs: Partial<Record<AnomalyType, number>>;
+  /** Epoch ms of the behaviour model's last score of the device. */
+  lastAssessMs: number;
+  /** One anomalyDetected per episode (src/models/anomaly/alert-gate.ts). */
+  alertGate: AlertGateState;
 }
 
 export interface PartitionState {
@@ -90,7 +94,8 @@ export function newDeviceState(deviceId: string, agentId: string, now: number): 
     trustAssessment: null,
     lastScoresMs: Number.NEGATIVE_INFINITY,
     lastRegistryMs: Number.NEGATIVE_INFINITY,
-    lastAnomalyMs: {},
+    lastAssessMs: Number.NEGATIVE_INFINITY,
+    alertGate: INITIAL_ALERT_GATE,
   };
 }
 

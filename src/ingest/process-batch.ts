@@ -1,4 +1,6 @@
+import { gateAlert } from '../models/anomaly/alert-gate.js';
 import { anomalyDetectedData, mlScoreUpdateData } from '../models/anomaly/anomaly-messages.js';
+import { eventsFromMessage } from '../models/anomaly/events-from-messages.js';
 import type {
   BehaviourAssessment,
   BehaviourEvent,
@@ -33,8 +35,16 @@ export interface ProcessOptions {
   scoreIntervalMs: number;
   /** Minimum ms between two routine registry writes of a device (position, rssi, lastSeen). @defaultValue 1000 */
   registryIntervalMs: number;
-  /** Minimum ms between two anomalyDetected of the same type for a device. @defaultValue 60000 */
-  anomalyCooldownMs: number;
+  /**
+   * How often the behaviour model scores a device. @defaultValue the model's own `data.params.scoreIntervalMs`
+   * (the interval its alert budget assumes), else 60000
+   */
+  assessIntervalMs?: number;
+  /**
+   * An anomaly episode ends after this long without an anomalous score; one anomalyDetected per episode.
+   * @defaultValue the model's window (`data.config.windowMs`), else 300000
+   */
+  anomalyQuietMs?: number;
   /** Anomaly times remembered per device for the trust score. @defaultValue 50 */
   maxAnomalyTimes: number;
 }
@@ -43,7 +53,6 @@ export const DEFAULT_PROCESS_OPTIONS: ProcessOptions = {
   windowSize: 16,
   scoreIntervalMs: 1000,
   registryIntervalMs: 1000,
-  anomalyCooldownMs: 60_000,
   maxAnomalyTimes: 50,
 };
 
@@ -165,7 +174,7 @@ class DeviceStep {
     const estimate = this.locate();
     if (this.sawProbe || estimate !== null) this.emitDeviceUpdate(estimate);
     const assessment = this.behaviourTouched ? this.assessBehaviour() : null;
-    const anomaly = assessment?.anomalous ? this.emitAnomaly(assessment) : false;
+    const anomaly = assessment !== null ? this.gateAnomaly(assessment) : false;
     const trust = this.models.trust === null ? null : this.models.trust.assess(this.profile(), this.now);
     const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, registryLevel) : false;
     this.emitScores(assessment, trust, estimate, anomaly || trustChanged);
@@ -186,6 +195,8 @@ class DeviceStep {
     const d = this.d;
     d.agentId = m.agentId;
     const t = Date.parse(m.timestamp);
+    // The behaviour model sees exactly the events training derives from a capture (one shared mapping).
+    for (const { event } of eventsFromMessage(m)) this.observe(event);
     switch (m.type) {
       case 'pingResult': {
         d.probes += 1;
@@ -202,10 +213,6 @@ class DeviceStep {
         this.pushSample(data.targetIp, sample);
         const reading = readingOf(data.targetIp, sample);
         if (reading) this.readings.push(reading);
-        const event: BehaviourEvent = { kind: 'probe', t, anchorId: data.targetIp, success: data.success };
-        if (sample.rtt !== undefined) event.rtt = sample.rtt;
-        if (sample.rssi !== undefined) event.rssi = sample.rssi;
-        this.observe(event);
         return;
       }
       case 'pingCalibration':
@@ -236,13 +243,6 @@ class DeviceStep {
         if (data.protocols !== undefined) meta.protocols = [...data.protocols];
         if (data.services !== undefined) meta.services = [...data.services];
         this.forceRegistry = true;
-        const event: BehaviourEvent = { kind: 'join', t };
-        if (data.services !== undefined) event.services = data.services;
-        if (data.macAddress !== undefined) event.macAddress = data.macAddress;
-        if (data.vendor !== undefined) event.vendor = data.vendor;
-        if (data.deviceType !== undefined) event.deviceType = data.deviceType;
-        if (data.hostname !== undefined) event.hostname = data.hostname;
-        this.observe(event);
         return;
       }
       case 'deviceLeave':
@@ -251,21 +251,13 @@ class DeviceStep {
         d.online = false;
         this.metadata.online = false;
         this.forceRegistry = true;
-        this.observe({ kind: 'leave', t, reason: m.data.reason });
         return;
       case 'deviceUpdate': {
         d.events += 1;
         this.add('event', m.agentId);
         const data = m.data;
-        const event: BehaviourEvent = { kind: 'update', t };
-        if (data.rssi !== undefined) {
-          d.rssi = data.rssi;
-          event.rssi = data.rssi;
-        }
+        if (data.rssi !== undefined) d.rssi = data.rssi;
         const perf = data.performance;
-        if (perf?.latency !== undefined) event.latency = perf.latency;
-        if (perf?.packetLoss !== undefined) event.packetLoss = perf.packetLoss;
-        if (perf?.bandwidth !== undefined) event.bandwidth = perf.bandwidth;
         if (perf !== undefined) {
           const copy: NonNullable<DevicePatch['performance']> = {};
           if (perf.latency !== undefined) copy.latency = perf.latency;
@@ -274,21 +266,12 @@ class DeviceStep {
           this.metadata.performance = copy;
         }
         const act = data.activity;
-        if (act?.portScans !== undefined) {
-          event.portScans = act.portScans;
-          d.profile.portScans += act.portScans;
-        }
-        if (act?.connectionAttempts !== undefined) {
-          event.connectionAttempts = act.connectionAttempts;
-          d.profile.connectionAttempts += act.connectionAttempts;
-        }
-        if (act?.dataVolume !== undefined) event.dataVolume = act.dataVolume;
+        if (act?.portScans !== undefined) d.profile.portScans += act.portScans;
+        if (act?.connectionAttempts !== undefined) d.profile.connectionAttempts += act.connectionAttempts;
         if (act?.services !== undefined) {
-          event.services = act.services;
           d.profile.services = [...act.services];
           this.metadata.services = [...act.services];
         }
-        this.observe(event);
         return;
       }
     }
@@ -361,8 +344,8 @@ class DeviceStep {
     if (e === null || !Number.isFinite(e.x) || !Number.isFinite(e.y)) return null;
     d.estimate = e;
     d.estimateMs = this.now;
-    const u = Number.isFinite(e.uncertainty) ? Math.max(0, e.uncertainty) : 0;
-    this.observe({ kind: 'location', t: this.now, x: e.x, y: e.y, uncertainty: u });
+    // Not fed to the behaviour model: training derives its location events from the agents' messages only, and
+    // the live model must see what training saw.
     return e;
   }
 
@@ -378,18 +361,36 @@ class DeviceStep {
     this.results.push(this.message('deviceUpdate', data));
   }
 
+  /**
+   * The behaviour model scores a device at its own cadence (its alert budget assumes one score per interval per
+   * device), on a batch that brought the device new events.
+   */
   private assessBehaviour(): BehaviourAssessment | null {
     const model = this.models.behaviour;
-    if (model === null || this.d.behaviour === null) return null;
-    return model.assess(this.d.behaviour.state, this.now);
+    const d = this.d;
+    if (model === null || d.behaviour === null) return null;
+    const interval = this.options.assessIntervalMs ?? cadenceOf(model).scoreIntervalMs;
+    if (this.now - d.lastAssessMs < interval) return null;
+    const assessment = model.assess(d.behaviour.state, this.now);
+    // Too little history yet (null): try again on the next batch rather than an interval later.
+    if (assessment !== null) d.lastAssessMs = this.now;
+    return assessment;
+  }
+
+  /** One anomalyDetected per episode: a device anomalous for ten minutes is one anomaly (alert-gate.ts). */
+  private gateAnomaly(a: BehaviourAssessment): boolean {
+    const d = this.d;
+    const quietMs =
+      this.options.anomalyQuietMs ??
+      (this.models.behaviour ? cadenceOf(this.models.behaviour).quietMs : 300_000);
+    const gated = gateAlert(d.alertGate, a, this.now, quietMs);
+    d.alertGate = gated.gate;
+    return gated.emit ? this.emitAnomaly(a) : false;
   }
 
   private emitAnomaly(a: BehaviourAssessment): boolean {
     const d = this.d;
     const type: AnomalyType = a.anomalyType ?? 'behavior_change';
-    const last = d.lastAnomalyMs[type];
-    if (last !== undefined && this.now - last < this.options.anomalyCooldownMs) return false;
-    d.lastAnomalyMs[type] = this.now;
     d.profile.anomalyTimes.push(this.now);
     if (d.profile.anomalyTimes.length > this.options.maxAnomalyTimes) d.profile.anomalyTimes.shift();
     const data = anomalyDetectedData(
@@ -501,6 +502,22 @@ class DeviceStep {
     if (Object.keys(scores).length > 0) patch.scores = scores;
     this.patch = patch;
   }
+}
+
+/**
+ * The scoring interval and episode length a behaviour model was trained for, when it says (the project's
+ * AnomalyModel keeps them in `data`); the BehaviourModel contract itself does not carry them.
+ */
+function cadenceOf(model: object): { scoreIntervalMs: number; quietMs: number } {
+  const data = (
+    model as { data?: { params?: { scoreIntervalMs?: unknown }; config?: { windowMs?: unknown } } }
+  ).data;
+  const interval = data?.params?.scoreIntervalMs;
+  const window = data?.config?.windowMs;
+  return {
+    scoreIntervalMs: typeof interval === 'number' && interval >= 0 ? interval : 60_000,
+    quietMs: typeof window === 'number' && window > 0 ? window : 300_000,
+  };
 }
 
 function readingOf(anchorId: string, s: ProbeSample): AnchorReading | null {

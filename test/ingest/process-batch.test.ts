@@ -57,8 +57,10 @@ describe('processBatch', () => {
   it('raises anomalyDetected on a latency spike, then trustUpdate and trustAlert, once per cooldown', () => {
     const state = newPartitionState();
     const models = testModels();
-    processBatch(state, [record(probe('a', 'd', 1)), record(probe('a', 'd', 2))], models, NOW);
-    const spike = processBatch(state, [record(probe('a', 'd', 3, { rtt: 400 }))], models, NOW + 100);
+    // Score on every batch here (the default is the model's own cadence, 60 s without one).
+    const ctx = { options: { assessIntervalMs: 0 } };
+    processBatch(state, [record(probe('a', 'd', 1)), record(probe('a', 'd', 2))], models, NOW, ctx);
+    const spike = processBatch(state, [record(probe('a', 'd', 3, { rtt: 400 }))], models, NOW + 100, ctx);
     expectAllValid(spike.results);
     const types = spike.results.map((m) => m.type);
     expect(types).toContain('anomalyDetected');
@@ -79,8 +81,26 @@ describe('processBatch', () => {
       reason: 'anomaly_history',
     });
     expect(types).toContain('trustAlert');
-    const again = processBatch(state, [record(probe('a', 'd', 4, { rtt: 500 }))], models, NOW + 200);
+    // Still anomalous 100 ms later: the same episode, no second alert.
+    const again = processBatch(state, [record(probe('a', 'd', 4, { rtt: 500 }))], models, NOW + 200, ctx);
     expect(again.results.map((m) => m.type)).not.toContain('anomalyDetected');
+    // Quiet for longer than the episode gap, then anomalous again: a new alert.
+    processBatch(state, [record(probe('a', 'd', 5, { rtt: 5 }))], models, NOW + 300, ctx);
+    const later = processBatch(state, [record(probe('a', 'd', 6, { rtt: 600 }))], models, NOW + 400_000, ctx);
+    expect(later.results.map((m) => m.type)).toContain('anomalyDetected');
+  });
+
+  it("scores a device at the behaviour model's cadence, not on every batch", () => {
+    const state = newPartitionState();
+    const models = testModels();
+    const scored = (t: number, seq: number) =>
+      processBatch(state, [record(probe('a', 'd', seq))], models, t).results.some(
+        (m) => m.type === 'mlScoreUpdate' && m.data.scores.anomalyScore !== undefined,
+      );
+    expect(scored(NOW, 1)).toBe(false); // the test model needs two events first
+    expect(scored(NOW + 1_000, 2)).toBe(true);
+    expect(scored(NOW + 30_000, 3)).toBe(false);
+    expect(scored(NOW + 61_000, 4)).toBe(true);
   });
 
   it('obeys the user decision from the registry', () => {
