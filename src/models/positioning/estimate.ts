@@ -5,7 +5,13 @@ import { fuseFixesRobust } from './fusion.js';
 import { predictKnn } from './knn.js';
 import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
-import { type AnchorPosition, buildTerms, countAnchors, solveMultilateration } from './multilateration.js';
+import {
+  type AnchorPosition,
+  buildTerms,
+  countAnchors,
+  priorTerms,
+  solveMultilateration,
+} from './multilateration.js';
 import type { Observation } from './observation.js';
 import type { AnchorRanging } from './ranging.js';
 import { roomProbabilities } from './rooms.js';
@@ -100,27 +106,73 @@ export function estimateMany(
         floors = k.floors;
       }
     }
-    const weights = model.data.fusion.weights;
+    const fusion = model.data.fusion;
     const chosen: Fix[] = [];
-    model.data.fusion.members.forEach((m, j) => {
+    fusion.members.forEach((m, j) => {
       const f = members[m];
       if (!f) return;
-      const w = weights[j] ?? 1;
+      if (fusion.mode === 'joint' && m === 'multilateration') return;
+      const w = fusion.weights[j] ?? 1;
       chosen.push(w === 1 ? f : { ...f, cov: [f.cov[0] / w, f.cov[1] / w, f.cov[2] / w] });
     });
-    const fused =
-      chosen.length === 0
-        ? null
-        : chosen.length === 1
-          ? chosen[0]!
-          : fuseFixesRobust(
-              chosen,
-              model.data.fusion.outlierProbability ?? 0,
-              siteArea(model.data.site),
-              model.data.fusion.covScale,
-            );
+    const eps = fusion.outlierProbability ?? 0;
+    const area = siteArea(model.data.site);
+    let fused: Fix | null;
+    if (fusion.mode === 'joint' && fusion.members.includes('multilateration')) {
+      // The other members' fused fix is a prior inside the multilateration solve.
+      const prior =
+        chosen.length === 0 ? null : chosen.length === 1 ? chosen[0]! : fuseFixesRobust(chosen, eps, area, 1);
+      fused = prior
+        ? jointFix(model, observations, prior, fusion.covScale)
+        : (members.multilateration ?? null);
+    } else {
+      fused =
+        chosen.length === 0
+          ? null
+          : chosen.length === 1
+            ? chosen[0]!
+            : fuseFixesRobust(chosen, eps, area, fusion.covScale);
+    }
+    // None of the chosen estimators could answer (e.g. fewer than two placed anchors heard): fall back on any
+    // estimator that could, with its own calibrated covariance — a wide answer beats none.
+    if (!fused) {
+      for (const m of ['knn', 'fingerprint', 'multilateration'] as const) {
+        if (members[m]) {
+          fused = members[m]!;
+          break;
+        }
+      }
+    }
     return floors ? { members, fused, floors } : { members, fused };
   });
+}
+
+/** Multilateration with another estimate as a Gaussian prior; the fused answer of the `joint` fusion mode. */
+export function jointFix(
+  model: PositioningModel,
+  observations: readonly Observation[],
+  prior: Fix,
+  covScale: number,
+): Fix | null {
+  const ml = model.data.multilateration;
+  if (!ml) return prior;
+  const g = geometry(model);
+  const terms = buildTerms(observations, g.anchors, g.ranging, ml.params, g.bias);
+  if (countAnchors(terms) < 1) return prior;
+  const r = solveMultilateration(
+    [...terms, ...priorTerms(prior, prior.cov)],
+    model.data.site.bounds,
+    ml.params,
+    [prior],
+  );
+  if (!r) return prior;
+  return {
+    x: r.x,
+    y: r.y,
+    cov: [r.cov[0] * covScale, r.cov[1] * covScale, r.cov[2] * covScale],
+    model: 'fusion',
+    anchors: r.anchors,
+  };
 }
 
 export function estimateFixes(model: PositioningModel, observations: readonly Observation[]): FixSet {

@@ -3,8 +3,10 @@ import type { Fix } from './fix.js';
 import type { Cov2 } from './linalg2.js';
 import type { Observation } from './observation.js';
 
-// Weighted k-nearest-neighbour fingerprinting: the reference points of the walk (repeated measurements averaged)
-// are compared with a new measurement in noise-σ units, RSSI and range channels weighted by CV-tuned factors.
+// Weighted k-nearest-neighbour fingerprinting: a new measurement is compared, in noise-σ units with RSSI and
+// range channels weighted by CV-tuned factors, with the walk's database — either one entry per reference point
+// (its repeated measurements averaged) or one per message (keeps the spread of each point's measurements: a
+// nonparametric likelihood). Which database, k, kernel and weights: chosen by cross-validation.
 
 export type KnnKernel = 'uniform' | 'inverse' | 'inverse-square';
 
@@ -26,8 +28,12 @@ export interface KnnPoint {
   range: number[];
 }
 
+export type KnnDatabase = 'points' | 'messages';
+
 export interface KnnModel {
   spec: FeatureSpec;
+  /** How the entries were built (per reference point or per message). */
+  database?: KnnDatabase;
   points: KnnPoint[];
   params: KnnParams;
   /** Calibration factor on the covariance (from cross-validation). */
@@ -76,8 +82,26 @@ export function buildKnnPoints(spec: FeatureSpec, samples: readonly ReferenceSam
   }));
 }
 
+/** One entry per message (features rounded to 1/1000 σ to keep the model file small). */
+export function buildKnnMessages(spec: FeatureSpec, samples: readonly ReferenceSample[]): KnnPoint[] {
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  return samples.map((s) => {
+    const f = encodeNoiseScaled(spec, s.observations);
+    return {
+      x: s.x,
+      y: s.y,
+      ...(s.floor === undefined ? {} : { floor: s.floor }),
+      rssi: Array.from(f.rssi, r3),
+      range: Array.from(f.range, r3),
+    };
+  });
+}
+
 /** Median distance from each reference point to its nearest neighbour, m (the grid resolution). */
-export function gridSpacing(points: readonly KnnPoint[]): number {
+export function gridSpacing(entries: readonly KnnPoint[]): number {
+  const unique = new Map<string, KnnPoint>();
+  for (const p of entries) unique.set(`${p.x},${p.y}`, p);
+  const points = [...unique.values()];
   if (points.length < 2) return 1;
   const d = points.map((p) => {
     let best = Number.POSITIVE_INFINITY;

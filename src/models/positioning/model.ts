@@ -35,6 +35,11 @@ export interface PositioningModelData {
    * (same order), and the fused covariance's calibration.
    */
   fusion: {
+    /**
+     * `product` (default): the members' fixes fused as Gaussians. `joint`: the other members' fused fix is a prior
+     * inside the multilateration solve (it picks the right basin when the ranges alone are ambiguous).
+     */
+    mode?: 'product' | 'joint';
     members: EstimatorName[];
     weights: number[];
     /** Prior probability that a member is wrong (robust fusion); 0 = plain product of Gaussians. */

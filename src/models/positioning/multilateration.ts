@@ -71,8 +71,11 @@ export interface Term {
   ay: number;
   /** Squared vertical offset anchor–device, m². */
   dz2: number;
-  /** 0: corrected range (value in m); 1: RSSI (value in dBm). */
-  kind: 0 | 1;
+  /**
+   * 0: corrected range (value in m); 1: RSSI (value in dBm); 2: a linear pseudo-measurement of the position
+   * (a whitened Gaussian prior: r = value − (ax·x + ay·y)), see `priorTerms`.
+   */
+  kind: 0 | 1 | 2;
   value: number;
   sigma: number;
   p0: number;
@@ -131,7 +134,24 @@ export function buildTerms(
 }
 
 export function countAnchors(terms: readonly Term[]): number {
-  return new Set(terms.map((t) => t.anchor)).size;
+  return new Set(terms.filter((t) => t.kind !== 2).map((t) => t.anchor)).size;
+}
+
+/**
+ * A Gaussian prior on the position N(mean, cov) as two whitened linear residuals (L⁻¹(θ − mean) with cov = LLᵀ),
+ * so the solver treats it like any measurement — under the same robust loss, so strong evidence can overrule it.
+ */
+export function priorTerms(mean: { x: number; y: number }, cov: readonly [number, number, number]): Term[] {
+  const l11 = Math.sqrt(Math.max(cov[0], 1e-9));
+  const l21 = cov[1] / l11;
+  const l22 = Math.sqrt(Math.max(cov[2] - l21 * l21, 1e-9));
+  const a2 = -l21 / (l11 * l22);
+  const b2 = 1 / l22;
+  const base = { dz2: 0, kind: 2 as const, sigma: 1, p0: 0, n10: 0, anchor: 'prior' };
+  return [
+    { ...base, ax: 1 / l11, ay: 0, value: mean.x / l11 },
+    { ...base, ax: a2, ay: b2, value: a2 * mean.x + b2 * mean.y },
+  ];
 }
 
 const LN10 = Math.LN10;
@@ -151,6 +171,7 @@ interface Eval {
 
 /** Residual r = (measured − predicted)/σ and its gradient in (x, y). */
 function residual(t: Term, x: number, y: number): [number, number, number] {
+  if (t.kind === 2) return [t.value - (t.ax * x + t.ay * y), -t.ax, -t.ay];
   const dx = x - t.ax;
   const dy = y - t.ay;
   const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
@@ -272,6 +293,7 @@ export function startPoints(
   let sy = 0;
   let sw = 0;
   for (const t of terms) {
+    if (t.kind === 2) continue;
     const d = t.kind === 0 ? Math.max(t.value, 0.5) : 10 ** ((t.p0 - t.value) / Math.max(t.n10, 1));
     const wt = 1 / (Math.max(d, 0.5) ** 2 * t.sigma);
     sx += wt * t.ax;
@@ -291,6 +313,7 @@ export function solveMultilateration(
   terms: readonly Term[],
   bounds: Bounds,
   params: MultilaterationParams,
+  extraStarts: ReadonlyArray<{ x: number; y: number }> = [],
 ): SolveResult | null {
   if (terms.length === 0) return null;
   const box: Bounds = {
@@ -301,7 +324,7 @@ export function solveMultilateration(
   };
   const modes: Array<{ x: number; y: number; cost: number }> = [];
   let iterations = 0;
-  for (const s of startPoints(terms, box, params)) {
+  for (const s of [...startPoints(terms, box, params), ...extraStarts]) {
     const r = levenbergMarquardt(terms, s, box, params);
     iterations += r.iterations;
     if (modes.every((m) => Math.hypot(m.x - r.x, m.y - r.y) > 0.05)) modes.push(r);

@@ -30,11 +30,14 @@ export interface TrackerParams {
   maxSpeedMps: number;
 }
 
+// Defaults: a walker changes velocity by ~0.3 m/s within seconds (q 0.05 m²/s³); a "still" device may drift by
+// ~7 cm/√s (stillNoise 0.005 m²/s: furniture, a phone on a sofa); switches about every 20–30 s. Checked on the
+// simulator (bench/positioning.ts and the tracker tests), not tuned on any real test set.
 export const DEFAULT_TRACKER: TrackerParams = {
-  processNoise: 0.5,
-  stillNoise: 1e-4,
-  meanStillS: 60,
-  meanMovingS: 15,
+  processNoise: 0.05,
+  stillNoise: 0.005,
+  meanStillS: 30,
+  meanMovingS: 20,
   gateChi2: 13.8,
   reinitAfter: 3,
   maxGapMs: 120_000,

@@ -17,6 +17,7 @@ import {
   countAnchors,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
+  priorTerms,
   solveMultilateration,
 } from '../../models/positioning/multilateration.js';
 import type { AnchorRanging } from '../../models/positioning/ranging.js';
@@ -73,6 +74,7 @@ export interface PositioningTrainReport {
     /** Precision multipliers of the members in the fusion. */
     weights: number[];
     outlierProbability?: number;
+    mode?: 'product' | 'joint';
     multilateration?: {
       loss: string;
       useRssi: boolean;
@@ -80,7 +82,7 @@ export interface PositioningTrainReport {
       biasBandwidthM: number;
       mixModes: boolean;
     };
-    knn?: { k: number; rssiWeight: number; rangeWeight: number; kernel: string };
+    knn?: { k: number; rssiWeight: number; rangeWeight: number; kernel: string; database: string };
   };
   covScales: Partial<Record<ModelName, number>>;
   ranging: Array<{
@@ -208,6 +210,7 @@ export async function trainPositioning(
   // Multilateration: ranging refitted per fold; robust loss and channels compared on held-out points, then the
   // bandwidth of the bias map (none, or a multiple of the walk's point spacing).
   let biasMap: BiasMapData | undefined;
+  let jointRun: ((priors: ReadonlyArray<Fix | null>) => Oof) | null = null;
   if (useMl) {
     const report = stage('multilateration (cross-validation)', wMl);
     const hasRtt = data.rttReadings > 0;
@@ -221,7 +224,7 @@ export async function trainPositioning(
       maxX: site.bounds.maxX + (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
       maxY: site.bounds.maxY + (options.multilateration?.marginM ?? DEFAULT_MULTILATERATION.marginM),
     };
-    const run = (cfg: MultilaterationParams): Oof => {
+    const run = (cfg: MultilaterationParams, priors?: ReadonlyArray<Fix | null>): Oof => {
       const out: Oof = samples.map(() => null);
       for (const fd of foldData) {
         const rm = rangingMap(fd.ranging);
@@ -237,6 +240,16 @@ export async function trainPositioning(
             : undefined;
         for (const i of fd.held) {
           const terms = buildTerms(samples[i]!.observations, anchors, rm, cfg, grids);
+          const prior = priors?.[i];
+          if (prior) {
+            // Joint fusion: the other estimators' fix is a prior inside the solve (fallback: the prior itself).
+            const r =
+              countAnchors(terms) >= 1
+                ? solveMultilateration([...terms, ...priorTerms(prior, prior.cov)], site.bounds, cfg, [prior])
+                : null;
+            out[i] = r ? { x: r.x, y: r.y, cov: r.cov, model: 'fusion', anchors: r.anchors } : prior;
+            continue;
+          }
           if (countAnchors(terms) < 2) continue;
           const r = solveMultilateration(terms, site.bounds, cfg);
           if (r) out[i] = { x: r.x, y: r.y, cov: r.cov, model: 'multilateration', anchors: r.anchors };
@@ -288,6 +301,8 @@ export async function trainPositioning(
       report(++runs / totalRuns);
     }
     mlParams = best!.cfg;
+    const finalCfg = best!.cfg;
+    jointRun = (priors) => run(finalCfg, priors);
     const cal = calibrated(best!.oof, samples);
     oof.multilateration = cal.oof;
     covScales.multilateration = cal.scale;
@@ -322,12 +337,19 @@ export async function trainPositioning(
   if (useKnn && spec) {
     const report = stage('kNN (leave one point out)', wKnn);
     report(0);
-    const t = tuneKnn(spec, samples, options.knn ?? {});
+    const t = tuneKnn(spec, samples, { seed: options.seed, ...options.knn });
     const cal = calibrated(t.oof, samples);
     oof.knn = cal.oof;
     covScales.knn = cal.scale;
-    knnModel = { spec, points: t.points, params: t.params, covScale: cal.scale, floorVarM2: t.floorVarM2 };
-    chosen.knn = { ...t.params };
+    knnModel = {
+      spec,
+      database: t.database,
+      points: t.points,
+      params: t.params,
+      covScale: cal.scale,
+      floorVarM2: t.floorVarM2,
+    };
+    chosen.knn = { ...t.params, database: t.database };
     report(1);
     base += wKnn;
   }
@@ -388,6 +410,7 @@ export async function trainPositioning(
   const multipliers = [0.25, 0.5, 1, 2, 4];
   const area = siteArea(site);
   let bestEpsilon = 0;
+  const productBest = new Map<string, { score: number; weights: number[]; epsilon: number }>();
   for (const members of subsets(available)) {
     const grids: number[][] = [[1]];
     for (let m = 1; m < members.length; m++) {
@@ -410,6 +433,9 @@ export async function trainPositioning(
               : fuseFixesRobust(fixes, epsilon, area, 1);
         });
         const score = selectionScore(fused, samples, site);
+        const key = members.join('+');
+        const prev = productBest.get(key);
+        if (!prev || score < prev.score) productBest.set(key, { score, weights, epsilon });
         if (score < bestScore - 1e-4) {
           bestScore = score;
           bestMembers = members;
@@ -420,9 +446,44 @@ export async function trainPositioning(
       }
     }
   }
+  // Joint candidates: for subsets with multilateration and another estimator, the others' fused fix as a prior
+  // inside the multilateration solve (same weights and ε as the best product fusion of that subset).
+  let bestMode: 'product' | 'joint' = 'product';
+  if (jointRun && oof.multilateration) {
+    for (const members of subsets(available)) {
+      if (!members.includes('multilateration') || members.length < 2) continue;
+      const cfg = productBest.get(members.join('+'));
+      if (!cfg) continue;
+      const priors = samples.map((_, i) => {
+        const fixes: Fix[] = [];
+        members.forEach((m, j) => {
+          if (m === 'multilateration') return;
+          const f = oof[m]![i];
+          if (f) fixes.push(scaleFix(f, 1 / cfg.weights[j]!));
+        });
+        return fixes.length === 0
+          ? null
+          : fixes.length === 1
+            ? fixes[0]!
+            : fuseFixesRobust(fixes, cfg.epsilon, area, 1);
+      });
+      const joint = jointRun(priors);
+      // Where the prior is missing, the joint answer is multilateration's own.
+      const fused = joint.map((f, i) => f ?? oof.multilateration![i] ?? null);
+      const score = selectionScore(fused, samples, site);
+      if (score < bestScore - 1e-4) {
+        bestScore = score;
+        bestMembers = members;
+        bestWeights = cfg.weights;
+        bestEpsilon = cfg.epsilon;
+        bestFused = fused;
+        bestMode = 'joint';
+      }
+    }
+  }
   let fusionScale = 1;
   let fusedOof = bestFused;
-  if (bestMembers.length > 1) {
+  if (bestMembers.length > 1 || bestMode === 'joint') {
     const cal = calibrated(bestFused, samples);
     fusionScale = cal.scale;
     fusedOof = cal.oof;
@@ -430,6 +491,7 @@ export async function trainPositioning(
   chosen.members = bestMembers;
   chosen.weights = bestWeights;
   chosen.outlierProbability = bestEpsilon;
+  chosen.mode = bestMode;
   const primary: ModelName = bestMembers.length > 1 ? 'fusion' : bestMembers[0]!;
   covScales.fusion = fusionScale;
 

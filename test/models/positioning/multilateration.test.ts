@@ -3,6 +3,7 @@ import {
   buildTerms,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
+  priorTerms,
   solveMultilateration,
 } from '../../../src/models/positioning/multilateration.js';
 import { solveMultilaterationWithLibrary } from '../../../src/models/positioning/multilateration-library.js';
@@ -129,5 +130,41 @@ describe('multilateration', () => {
       const lib = solveMultilaterationWithLibrary(terms, bounds, params)!;
       expect(Math.hypot(own.x - lib.x, own.y - lib.y)).toBeLessThan(0.05);
     }
+  });
+
+  it('a Gaussian prior (joint fusion) picks the right basin when two anchors leave the position ambiguous', () => {
+    // Two anchors: the ranges fit two mirror points equally well.
+    const two = new Map([
+      ['a', { x: 0, y: 4 }],
+      ['b', { x: 10, y: 4 }],
+    ]);
+    const truth = { x: 5, y: 1 };
+    const obs = [...two].map(([anchorId, a]) => ({
+      anchorId,
+      range: Math.hypot(truth.x - a.x, truth.y - a.y),
+    }));
+    const terms = buildTerms(obs, two, ranging, params);
+    for (const prior of [
+      { x: 4.5, y: 2, cov: [1, 0, 1] as const },
+      { x: 5.5, y: 6.5, cov: [1, 0, 1] as const },
+    ]) {
+      const r = solveMultilateration([...terms, ...priorTerms(prior, prior.cov)], bounds, params, [prior])!;
+      const mirrorY = prior.y < 4 ? 1 : 7;
+      expect(Math.abs(r.y - mirrorY)).toBeLessThan(0.5);
+      expect(r.anchors).toBe(2);
+    }
+  });
+
+  it('the mode mixture widens the covariance over an ambiguity instead of picking one side confidently', () => {
+    const two = new Map([
+      ['a', { x: 0, y: 4 }],
+      ['b', { x: 10, y: 4 }],
+    ]);
+    const obs = [...two].map(([anchorId, a]) => ({ anchorId, range: Math.hypot(5 - a.x, 1 - a.y) }));
+    const terms = buildTerms(obs, two, ranging, params);
+    const single = solveMultilateration(terms, bounds, { ...params, mixModes: false })!;
+    const mixed = solveMultilateration(terms, bounds, { ...params, mixModes: true })!;
+    expect(mixed.cov[2]).toBeGreaterThan(4 * single.cov[2]);
+    expect(Math.abs(mixed.y - 4)).toBeLessThan(Math.abs(single.y - 4));
   });
 });
