@@ -250,6 +250,7 @@ async function pipeline(
   redisUrl: string | null,
   workers: number,
   dir: string,
+  modelDir: string | null,
 ): Promise<PipelineFigures> {
   const { agents, tokens } = agentsPlan(scale);
   const tokenFile = join(dir, `tokens-${Date.now()}.json`);
@@ -270,10 +271,13 @@ async function pipeline(
     'warn',
   ];
   if (redisUrl !== null) hubArgs.push('--redis', redisUrl);
+  if (modelDir !== null) hubArgs.push('--model-dir', modelDir);
   const procs: Proc[] = [];
   try {
     for (let i = 0; i < (redisUrl === null ? 0 : workers); i++) {
-      const w = start(process.execPath, [SBP, 'worker', '--redis', redisUrl!, '--log-level', 'warn']);
+      const args = [SBP, 'worker', '--redis', redisUrl!, '--log-level', 'warn'];
+      if (modelDir !== null) args.push('--model-dir', modelDir);
+      const w = start(process.execPath, args);
       procs.push(w);
       await w.line(/ready/);
     }
@@ -288,15 +292,44 @@ async function pipeline(
       measureMs: scale.measureMs,
     };
     const maxReport = await loader.run({ ...base, mode: 'closed', window: scale.window });
+    if (process.env.SBP_BENCH_DEBUG) console.error('closed loop', JSON.stringify(maxReport));
     const maxRate = maxReport.resolved / maxReport.seconds;
     // Let the queues empty before the latency run.
     await new Promise((r) => setTimeout(r, 1000));
     const half = await loader.run({ ...base, mode: 'open', rate: Math.max(100, Math.round(maxRate / 2)) });
+    if (process.env.SBP_BENCH_DEBUG) console.error('open loop', JSON.stringify(half));
     return { maxRate, maxReport, half };
   } finally {
     for (const p of procs.reverse()) await p.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A model directory trained on the simulator's seeded site (SBP_BENCH_MODELS=trained). */
+async function trainModels(dir: string): Promise<string> {
+  const sim = join(dir, 'sim');
+  const models = join(dir, 'models');
+  for (const args of [
+    ['simulate', '--out', sim, '--seed', '3'],
+    [
+      'train',
+      '--input',
+      join(sim, 'walk.jsonl'),
+      '--site',
+      join(sim, 'site.json'),
+      '--estimators',
+      'multilateration,knn',
+      '--baseline',
+      join(sim, 'baseline.jsonl'),
+      '--out',
+      models,
+    ],
+  ]) {
+    const p = start(process.execPath, [SBP, ...args]);
+    await new Promise((r) => p.child.once('exit', r));
+    if (p.child.exitCode !== 0) throw new Error(`sbp ${args.join(' ')} failed:\n${p.output()}`);
+  }
+  return models;
 }
 
 function fmt(n: number): string {
@@ -319,8 +352,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   try {
     const ws = await rawWs(loader, scale);
     const bull = await rawBullmq(redis.url, opts.quick ? 5000 : 50_000);
-    const embedded = await pipeline(loader, scale, null, 0, dir);
-    const distributed = await pipeline(loader, scale, redis.url, 1, dir);
+    const modelDir = process.env.SBP_BENCH_MODELS === 'trained' ? await trainModels(dir) : null;
+    const embedded = await pipeline(loader, scale, null, 0, dir, modelDir);
+    const distributed = await pipeline(loader, scale, redis.url, 1, dir, modelDir);
     const bullCeiling = Math.min(bull.add, bull.process);
     const errors = (r: LoadReport) =>
       Object.entries(r.errors)
@@ -381,7 +415,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const notes = [
       `${scale.agents} agent sockets × ${scale.devicesPerAgent} devices, one load-generator process; sustained = each agent keeps ${scale.window} probes outstanding, counted over ${scale.measureMs / 1000} s after ${scale.warmupMs / 1000} s of warm-up; latency = from sending a probe to the first deviceUpdate on the same socket that covers it, open loop at half the sustained rate.`,
       'Processes: `sbp hub` (embedded: its own worker; Redis: no worker), one `sbp worker` on Redis, a private redis-server (no persistence), the load generator — all on the same machine.',
-      'Models: none trained (the worker keeps measurement windows, performance and the registry; positioning and anomaly costs are in their own benchmarks).',
+      modelDir === null
+        ? 'Models: the trust score only (it needs no training); no positioning or anomaly model — their costs are in bench/positioning.ts and bench/anomaly.ts. `SBP_BENCH_MODELS=trained` runs with models trained by `sbp simulate` + `sbp train`.'
+        : 'Models: positioning (multilateration + kNN) and anomaly models trained by `sbp simulate --seed 3` + `sbp train`, and the trust score.',
       `Errors answered by the hub during the sustained runs: embedded ${errors(embedded.maxReport)}; Redis ${errors(distributed.maxReport)}.`,
     ];
     return [

@@ -14,6 +14,12 @@ export interface SinkOptions {
    * with load on their own. @defaultValue 2
    */
   lingerMs?: number;
+  /**
+   * The linger while the partition's worker is behind (jobs waiting in its queue): records would wait there anyway,
+   * so they wait here and go as one bigger job — fewer, larger jobs are what lets the worker catch up.
+   * @defaultValue 25
+   */
+  backlogLingerMs?: number;
   /** Records held at most while the queue is slow or unreachable; beyond it `offer` returns QUEUE_FULL. @defaultValue 50000 */
   maxBuffered?: number;
   /** Back-off between attempts while the queue is unreachable. @defaultValue 100 … 2000 ms */
@@ -40,6 +46,7 @@ export class BatchingSink implements IngestSink {
   private readonly parts: Part[];
   private readonly maxBatch: number;
   private readonly lingerMs: number;
+  private readonly backlogLingerMs: number;
   private readonly maxBuffered: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
@@ -62,6 +69,7 @@ export class BatchingSink implements IngestSink {
     }));
     this.maxBatch = options.maxBatch ?? 500;
     this.lingerMs = options.lingerMs ?? 2;
+    this.backlogLingerMs = options.backlogLingerMs ?? 25;
     this.maxBuffered = options.maxBuffered ?? 50_000;
     this.retryMinMs = options.retryMinMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 2000;
@@ -104,9 +112,13 @@ export class BatchingSink implements IngestSink {
     this.metrics?.buffered.set(this.buffered);
     if (!part.inflight && part.failures === 0) {
       if (part.pending.length >= this.maxBatch) this.send(p);
-      else if (part.timer === null) part.timer = this.schedule(p, this.lingerMs);
+      else if (part.timer === null) part.timer = this.schedule(p, this.linger(p));
     }
     return null;
+  }
+
+  private linger(p: number): number {
+    return (this.queue.backlog?.(p) ?? 0) > 0 ? this.backlogLingerMs : this.lingerMs;
   }
 
   private schedule(p: number, ms: number): () => void {
@@ -144,8 +156,16 @@ export class BatchingSink implements IngestSink {
           // Partitions that were waiting for their retry timer go now.
           for (let i = 0; i < this.parts.length; i++) if (this.parts[i]!.failures > 0) this.kick(i);
         }
-        // What arrived during the add goes at once: batches grow with load instead of latency.
-        if (part.pending.length > 0) this.send(p);
+        // What arrived during the add goes at once (batches grow with load instead of latency), unless the worker
+        // is behind: then it waits for company.
+        if (
+          part.pending.length >= this.maxBatch ||
+          (part.pending.length > 0 && this.queue.backlog?.(p) === 0)
+        ) {
+          this.send(p);
+        } else if (part.pending.length > 0 && part.timer === null) {
+          part.timer = this.schedule(p, this.linger(p));
+        }
         this.checkDrained();
       },
       (error: unknown) => {

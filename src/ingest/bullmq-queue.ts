@@ -24,6 +24,8 @@ export interface BullmqQueueOptions {
   stalledIntervalMs?: number;
   /** Deliveries after which a job that keeps crashing workers is failed (dead-lettered). @defaultValue 10 */
   maxStartedAttempts?: number;
+  /** How often the producer looks at the partitions' backlog. @defaultValue 20 */
+  backlogPollMs?: number;
   /** Told when BullMQ fails a job (dead letter) that the handler did not record itself. */
   onFailed?: (job: Job, reason: string) => void;
 }
@@ -40,10 +42,44 @@ export class BullmqIngestQueue implements IngestQueue {
   private readonly consumerQueues = new Map<number, Queue>();
   private readonly workers = new Set<Worker>();
   private readonly concurrencySet = new Set<number>();
+  private readonly waiting: number[];
+  private backlogTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(private readonly options: BullmqQueueOptions) {
     this.partitions = options.partitions;
+    this.waiting = new Array(options.partitions).fill(0);
+  }
+
+  backlog(partition: number): number {
+    return this.waiting[partition] ?? 0;
+  }
+
+  /** Polls the partitions' wait lists (one pipelined LLEN each) for the sink's batching. */
+  private watchBacklog(producer: Redis): void {
+    if (this.backlogTimer !== null) return;
+    const keys = Array.from({ length: this.partitions }, (_, p) =>
+      this.queueFor(p, producer, this.producerQueues).toKey('wait'),
+    );
+    let busy = false;
+    this.backlogTimer = setInterval(() => {
+      if (busy || producer.status !== 'ready') return;
+      busy = true;
+      const pipeline = producer.pipeline();
+      for (const key of keys) pipeline.llen(key);
+      pipeline
+        .exec()
+        .then((replies) => {
+          replies?.forEach(([error, n], p) => {
+            if (!error) this.waiting[p] = Number(n);
+          });
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, this.options.backlogPollMs ?? 20);
+    this.backlogTimer.unref();
   }
 
   private queueFor(partition: number, connection: Redis, cache: Map<number, Queue>): Queue {
@@ -67,6 +103,7 @@ export class BullmqIngestQueue implements IngestQueue {
     // BullMQ waits for a connection that never was ready instead of failing; check first.
     if (producer.status !== 'ready') throw new QueueUnavailableError(`Redis is ${producer.status}`);
     const queue = this.queueFor(partition, producer, this.producerQueues);
+    this.watchBacklog(producer);
     if (!this.concurrencySet.has(partition)) {
       await queue.setGlobalConcurrency(1);
       this.concurrencySet.add(partition);
@@ -178,6 +215,7 @@ export class BullmqIngestQueue implements IngestQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.backlogTimer !== null) clearInterval(this.backlogTimer);
     await Promise.allSettled([...this.workers].map((w) => w.close()));
     this.workers.clear();
     await Promise.allSettled(

@@ -36,5 +36,10 @@ export interface IngestQueue {
   consume(partition: number, handler: JobHandler): Promise<PartitionConsumer>;
   /** Jobs' records (in process) or jobs (BullMQ) waiting, over all partitions. */
   depth(): Promise<number>;
+  /**
+   * Jobs of `partition` waiting behind the one being processed, as last seen (cheap, may be a few ms old). While it
+   * is above 0 the worker is behind, and the sink makes bigger batches rather than more jobs.
+   */
+  backlog?(partition: number): number;
   close(): Promise<void>;
 }
