@@ -106,7 +106,13 @@ async function openEmbedded(
   };
   if (tuning.memoryQueueCapacity !== undefined) queueOptions.capacity = tuning.memoryQueueCapacity;
   const queue = new MemoryIngestQueue(queueOptions);
-  const sink = new BatchingSink(queue, logger, metrics, { lingerMs: 0, ...tuning.sink });
+  // In process a full queue frees up within milliseconds: retry soon.
+  const sink = new BatchingSink(queue, logger, metrics, {
+    lingerMs: 0,
+    retryMinMs: 2,
+    retryMaxMs: 50,
+    ...tuning.sink,
+  });
   const provider = await openModels(options, tuning, hooks, logger, metrics);
   const worker = new IngestWorker({
     id: hooks.workerId ?? 'embedded',

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { type IngestMessage, type Message, Message as MessageSchema, subjectOf } from '../protocol/index.js';
 import {
   type BatchCommit,
+  type CheckpointEntry,
+  compareLogIds,
   isPartitionLostError,
   type PartitionStore,
   type SeenKey,
@@ -50,6 +52,9 @@ export interface RunnerOptions {
 
 const RETRY_MAX_MS = 5000;
 
+/** Device states serialised per event-loop turn while checkpointing (~25 µs each). */
+const CHECKPOINT_SLICE = 100;
+
 /** What a committed batch was, and where its time went (tests, benchmarks). */
 export interface CommitInfo {
   records: number;
@@ -68,39 +73,53 @@ const SAMPLE_EVERY = 64;
  */
 export class PartitionRunner {
   private lastCheckpoint = 0;
+  /** Set while a batch is applied in memory but not yet committed. */
+  private applying: Promise<void> | null = null;
   private checkpointing: Promise<void> | null = null;
   private broken = false;
 
   private constructor(
     private readonly o: RunnerOptions,
     private state: PartitionState,
+    /**
+     * For each device changed since its checkpoint: the changelog position its unsaved records start after. The
+     * changelog must keep everything newer than the oldest of these.
+     */
+    private readonly retainFrom: Map<string, string> = new Map(),
   ) {
     this.lastCheckpoint = o.clock();
   }
 
-  /** Restores the partition's state: last checkpoint plus the changelog written after it. */
+  /**
+   * Restores the partition's state: each device's checkpoint, plus the changelog records newer than that device's
+   * checkpoint position.
+   */
   static async open(options: RunnerOptions): Promise<PartitionRunner> {
     const started = Date.now();
     const { states, log } = await options.store.loadCheckpoint();
     const state = newPartitionState();
-    for (const [id, bytes] of states) state.devices.set(id, deserializeDeviceState(bytes));
+    const retainFrom = new Map<string, string>();
+    for (const [id, entry] of states) state.devices.set(id, deserializeDeviceState(entry.state));
     let replayed = 0;
+    let previous = '0-0';
     for (const entry of log) {
-      const records = (JSON.parse(entry.records) as Array<[IngestMessage, number]>).map(
-        ([message, receivedAt]) => ({
-          message,
-          receivedAt,
-          hubId: entry.hubId,
-        }),
-      );
-      processBatch(state, records, options.models(), entry.now, optionsOf(options));
+      const records: IngestRecord[] = [];
+      for (const [message, receivedAt] of JSON.parse(entry.records) as Array<[IngestMessage, number]>) {
+        const device = subjectOf(message);
+        const position = states.get(device)?.position ?? null;
+        if (position !== null && compareLogIds(entry.id, position) <= 0) continue;
+        if (!retainFrom.has(device)) retainFrom.set(device, position ?? previous);
+        records.push({ message, receivedAt, hubId: entry.hubId });
+      }
+      if (records.length > 0) processBatch(state, records, options.models(), entry.now, optionsOf(options));
       replayed += records.length;
+      previous = entry.id;
     }
     options.logger.info(
       { partition: options.partition, devices: state.devices.size, replayed, ms: Date.now() - started },
       'partition state restored',
     );
-    return new PartitionRunner(options, state);
+    return new PartitionRunner(options, state, retainFrom);
   }
 
   get devices(): ReadonlyMap<string, DeviceState> {
@@ -156,9 +175,16 @@ export class PartitionRunner {
 
     const now = o.clock();
     let out: ReturnType<typeof processBatch>;
+    // From here until the commit lands the in-memory state is ahead of the store: no checkpoint slice may run.
+    let applied: () => void = () => undefined;
+    this.applying = new Promise<void>((r) => {
+      applied = r;
+    });
     try {
       out = processBatch(this.state, fresh, o.models(), now, { ...optionsOf(o), control });
     } catch (error) {
+      this.applying = null;
+      applied();
       this.broken = true;
       throw new PartitionRestartError(o.partition, `worker state failure: ${(error as Error).message}`, {
         cause: error,
@@ -183,12 +209,22 @@ export class PartitionRunner {
       log: o.changelog ? changelogOf(fresh, records.length, raw) : null,
     };
     const t2 = performance.now();
+    const before = o.store.position();
     try {
       await this.retrying('commit', () => o.store.commit(commit));
     } catch (error) {
       // The state already holds this batch but the store does not: reload before doing anything else.
       this.broken = true;
       throw error;
+    } finally {
+      this.applying = null;
+      applied();
+    }
+    if (before !== null || o.store.position() !== null) {
+      for (const r of fresh) {
+        const device = subjectOf(r.message);
+        if (!this.retainFrom.has(device)) this.retainFrom.set(device, before ?? '0-0');
+      }
     }
     const published = Date.now();
     if (o.metrics) {
@@ -218,27 +254,47 @@ export class PartitionRunner {
     }
   };
 
-  /** Writes the states changed since the last checkpoint (and forgets devices idle for long). */
+  /**
+   * Writes the states changed since their last checkpoint (and forgets devices idle for long), a slice at a time so
+   * batches keep flowing in between: each device is saved with the changelog position its state includes, which is
+   * what makes a sliced checkpoint exact. Then trims the changelog to what unsaved devices still need.
+   */
   async checkpoint(): Promise<void> {
     if (this.broken) return;
     const o = this.o;
     const now = o.clock();
     this.lastCheckpoint = now;
     const idleBefore = now - (o.stateIdleMs ?? 24 * 3600_000);
-    const states = new Map<string, Uint8Array | null>();
+    const forgotten = new Map<string, CheckpointEntry | null>();
     for (const [id, device] of this.state.devices) {
-      if (device.lastSeenMs < idleBefore) {
+      if (device.lastSeenMs < idleBefore && !this.state.dirty.has(id)) {
         this.state.devices.delete(id);
-        states.set(id, null);
+        forgotten.set(id, null);
       }
     }
-    // Serialised synchronously, so the snapshot matches the last committed batch exactly.
-    for (const id of this.state.dirty) {
-      const device = this.state.devices.get(id);
-      if (device) states.set(id, serializeDeviceState(device));
+    if (forgotten.size > 0) await o.store.saveCheckpoint(forgotten);
+    const ids = [...this.state.dirty];
+    for (let i = 0; i < ids.length; i += CHECKPOINT_SLICE) {
+      while (this.applying !== null) await this.applying;
+      if (this.broken) return;
+      // No await from here to the serialisations: each state matches position() exactly.
+      const slice = new Map<string, CheckpointEntry | null>();
+      for (const id of ids.slice(i, i + CHECKPOINT_SLICE)) {
+        const device = this.state.devices.get(id);
+        if (!device || !this.state.dirty.has(id)) continue;
+        // Serialised synchronously: the state includes exactly the changelog up to position().
+        slice.set(id, { state: serializeDeviceState(device), position: o.store.position() });
+        this.state.dirty.delete(id);
+        this.retainFrom.delete(id);
+      }
+      if (slice.size > 0) await o.store.saveCheckpoint(slice);
+      if (i + CHECKPOINT_SLICE < ids.length) await new Promise((r) => setImmediate(r));
     }
-    this.state.dirty.clear();
-    await o.store.saveCheckpoint(states);
+    const position = o.store.position();
+    if (position === null) return;
+    let trimTo = position;
+    for (const from of this.retainFrom.values()) if (compareLogIds(from, trimTo) < 0) trimTo = from;
+    await o.store.saveCheckpoint(new Map(), trimTo);
   }
 
   /** Waits for a checkpoint in progress, then writes a final one (graceful hand-over, shutdown). */

@@ -57,11 +57,20 @@ export interface BatchCommit {
   log: { hubId: string; records: string } | null;
 }
 
+/** One device's checkpointed state, and the changelog position it includes everything up to. */
+export interface CheckpointEntry {
+  state: Uint8Array;
+  /** Id of the last changelog entry applied to this state; null where no changelog is kept. */
+  position: string | null;
+}
+
 export interface PartitionCheckpoint {
-  /** deviceId → serialised device state. */
-  states: Map<string, Uint8Array>;
-  /** Changelog entries after the checkpoint, oldest first. */
-  log: Array<{ now: number; hubId: string; records: string }>;
+  states: Map<string, CheckpointEntry>;
+  /**
+   * Changelog entries still kept, oldest first. A record of an entry applies to a device only when the entry is
+   * newer than the device's checkpoint position (devices are checkpointed a few at a time, each at its own position).
+   */
+  log: Array<{ id: string; now: number; hubId: string; records: string }>;
 }
 
 /** One partition's view of the store, bound to the fencing token of the worker that owns the partition. */
@@ -73,9 +82,14 @@ export interface PartitionStore {
   ): Promise<{ seen: boolean[]; control: Map<string, DeviceControl> }>;
   /** Applies the batch atomically. Throws PartitionLostError when the partition is no longer ours. */
   commit(batch: BatchCommit): Promise<void>;
-  /** Saves device states (null deletes one) and trims the changelog up to what they cover. */
-  saveCheckpoint(states: ReadonlyMap<string, Uint8Array | null>): Promise<void>;
+  /**
+   * Saves device states (null deletes one); then, with `trimTo`, drops changelog entries older than it (no device
+   * needs them any more).
+   */
+  saveCheckpoint(states: ReadonlyMap<string, CheckpointEntry | null>, trimTo?: string | null): Promise<void>;
   loadCheckpoint(): Promise<PartitionCheckpoint>;
+  /** Id of the newest changelog entry this owner applied or restored; null where no changelog is kept. */
+  position(): string | null;
 }
 
 export interface IngestStore {
@@ -124,4 +138,11 @@ export function uniqueById(letters: readonly StoredDeadLetter[]): StoredDeadLett
     seen.add(l.id);
     return true;
   });
+}
+
+/** Orders changelog (Redis stream) ids `<ms>-<seq>`. */
+export function compareLogIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
 }

@@ -5,6 +5,7 @@ import { CALIBRATION_FILE, CalibrationLog } from './calibration-log.js';
 import type { DeviceRecord } from './device-registry.js';
 import {
   type BatchCommit,
+  type CheckpointEntry,
   DEFAULT_SEEN_TTL_MS,
   type DeviceControl,
   type IngestStore,
@@ -268,11 +269,20 @@ class LmdbPartitionStore implements PartitionStore {
     if (batch.results.length > 0) await this.store.publish(batch.results);
   }
 
-  async saveCheckpoint(states: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
-    await this.store.saveStates(this.partition, states);
+  async saveCheckpoint(states: ReadonlyMap<string, CheckpointEntry | null>): Promise<void> {
+    const bytes = new Map<string, Uint8Array | null>();
+    for (const [id, entry] of states) bytes.set(id, entry === null ? null : entry.state);
+    await this.store.saveStates(this.partition, bytes);
   }
 
   async loadCheckpoint(): Promise<PartitionCheckpoint> {
-    return { states: this.store.loadStates(this.partition), log: [] };
+    const states = new Map<string, CheckpointEntry>();
+    for (const [id, state] of this.store.loadStates(this.partition))
+      states.set(id, { state, position: null });
+    return { states, log: [] };
+  }
+
+  position(): string | null {
+    return null;
   }
 }

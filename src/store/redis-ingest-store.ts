@@ -4,6 +4,7 @@ import type { CalibrationLog } from './calibration-log.js';
 import { deviceUpsertCommands } from './device-hash.js';
 import {
   type BatchCommit,
+  type CheckpointEntry,
   DEFAULT_SEEN_TTL_MS,
   type DeviceControl,
   type IngestStore,
@@ -210,22 +211,33 @@ class RedisPartitionStore implements PartitionStore {
     if (this.mirror !== null && batch.calibrations.length > 0) await this.mirror.append(batch.calibrations);
   }
 
-  async saveCheckpoint(states: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
+  position(): string | null {
+    return this.lastLogId;
+  }
+
+  async saveCheckpoint(
+    states: ReadonlyMap<string, CheckpointEntry | null>,
+    trimTo: string | null = null,
+  ): Promise<void> {
     const k = this.keys;
     const cmds: RedisArg[][] = [];
     const set: RedisArg[] = ['HSET', k.checkpoint(this.partition)];
+    const setPos: RedisArg[] = ['HSET', k.checkpointPosition(this.partition)];
     const del: RedisArg[] = ['HDEL', k.checkpoint(this.partition)];
-    for (const [id, bytes] of states) {
-      if (bytes === null) del.push(id);
-      else set.push(id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const delPos: RedisArg[] = ['HDEL', k.checkpointPosition(this.partition)];
+    for (const [id, entry] of states) {
+      if (entry === null) {
+        del.push(id);
+        delPos.push(id);
+        continue;
+      }
+      set.push(id, Buffer.from(entry.state.buffer, entry.state.byteOffset, entry.state.byteLength));
+      if (entry.position !== null) setPos.push(id, entry.position);
+      else delPos.push(id);
     }
-    if (set.length > 2) cmds.push(set);
-    if (del.length > 2) cmds.push(del);
-    if (this.lastLogId !== null) {
-      cmds.push(['SET', k.checkpointPosition(this.partition), this.lastLogId]);
-      // MINID keeps entries >= the id; the restore reads strictly after it.
-      cmds.push(['XTRIM', k.changelog(this.partition), 'MINID', this.lastLogId]);
-    }
+    for (const cmd of [set, setPos, del, delPos]) if (cmd.length > 2) cmds.push(cmd);
+    // MINID keeps entries >= the id; replay skips what a device's position already covers.
+    if (trimTo !== null) cmds.push(['XTRIM', k.changelog(this.partition), 'MINID', trimTo]);
     if (cmds.length === 0) return;
     const { ok } = await fencedExec(this.redis, cmds, this.fence);
     if (!ok) throw new PartitionLostError(this.partition);
@@ -233,22 +245,22 @@ class RedisPartitionStore implements PartitionStore {
 
   async loadCheckpoint(): Promise<PartitionCheckpoint> {
     const k = this.keys;
-    const [raw, position] = await Promise.all([
+    const [raw, positions] = await Promise.all([
       this.redis.hgetallBuffer(k.checkpoint(this.partition)),
-      this.redis.get(k.checkpointPosition(this.partition)),
+      this.redis.hgetall(k.checkpointPosition(this.partition)),
     ]);
-    const states = new Map<string, Uint8Array>();
-    for (const [id, bytes] of Object.entries(raw)) states.set(id, bytes);
+    const states = new Map<string, CheckpointEntry>();
+    for (const [id, bytes] of Object.entries(raw))
+      states.set(id, { state: bytes, position: positions[id] ?? null });
     const log: PartitionCheckpoint['log'] = [];
-    let start = position === null ? '-' : `(${position}`;
-    this.lastLogId = position;
+    let start = '-';
     for (;;) {
       const entries = await this.redis.xrange(k.changelog(this.partition), start, '+', 'COUNT', 1000);
       if (entries.length === 0) break;
       for (const [id, fields] of entries) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        log.push({ now: Number(f.n), hubId: f.h ?? 'unknown', records: f.r ?? '[]' });
+        log.push({ id, now: Number(f.n), hubId: f.h ?? 'unknown', records: f.r ?? '[]' });
         this.lastLogId = id;
       }
       start = `(${entries[entries.length - 1]![0]}`;

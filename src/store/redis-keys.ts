@@ -19,7 +19,7 @@ export interface RedisKeys {
   fence(partition: number): string;
   /** Hash: deviceId → serialised device state, as of the checkpoint. */
   checkpoint(partition: number): string;
-  /** String: id of the last changelog entry the checkpoint covers. */
+  /** Hash: deviceId → id of the last changelog entry its checkpointed state includes. */
   checkpointPosition(partition: number): string;
   /** Stream: batches applied since the checkpoint, replayed to rebuild state after a failover. */
   changelog(partition: number): string;

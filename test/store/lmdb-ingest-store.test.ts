@@ -77,7 +77,7 @@ describe('LmdbIngestStore', () => {
       }),
     );
     expect(published).toEqual([results]);
-    await p.saveCheckpoint(new Map([['d', new Uint8Array([9])]]));
+    await p.saveCheckpoint(new Map([['d', { state: new Uint8Array([9]), position: null }]]));
     expect((await p.prepare(keys, ['d'])).seen).toEqual([true, true, true, true]);
     await store.close();
     stores.pop();
@@ -89,7 +89,7 @@ describe('LmdbIngestStore', () => {
     expect(control.get('d')).toEqual({ trustLevel: 'blocked', userDecision: 'blocked' });
     expect(await again.counters()).toEqual({ 'probe:a': 2 });
     expect((await again.deadLetters()).map((l) => l.id)).toEqual(['x']);
-    expect([...(await q.loadCheckpoint()).states.get('d')!]).toEqual([9]);
+    expect([...(await q.loadCheckpoint()).states.get('d')!.state]).toEqual([9]);
   });
 
   it('forgets probe and device-event keys after their TTL, never calibration keys', async () => {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchCommit, StoredDeadLetter } from '../../src/store/ingest-store.js';
-import { isPartitionLostError, MAX_DEAD_LETTERS } from '../../src/store/ingest-store.js';
+import { compareLogIds, isPartitionLostError, MAX_DEAD_LETTERS } from '../../src/store/ingest-store.js';
 import { RedisIngestStore } from '../../src/store/redis-ingest-store.js';
 import { redisKeys } from '../../src/store/redis-keys.js';
 import { haveRedis } from '../helpers/system-requirement.js';
@@ -90,26 +90,38 @@ describe.runIf(redisOk)('RedisIngestStore', () => {
     sub.disconnect();
   });
 
-  it('checkpoints device states and replays only the changelog written after the checkpoint', async () => {
+  it('checkpoints each device at its changelog position and trims the changelog to what is still needed', async () => {
     await redis.set(keys.lease(1), 'w1#2');
     const p = store.partition(1, 'w1#2');
     await p.commit(commit({ now: 1, log: { hubId: 'h', records: '["first"]' } }));
+    const afterFirst = p.position()!;
     await p.commit(commit({ now: 2, log: { hubId: 'h', records: '["second"]' } }));
-    await p.saveCheckpoint(new Map([['dev', new Uint8Array([1, 2, 3])]]));
+    const afterSecond = p.position()!;
+    // Device a was saved after the first batch, device b after the second (a sliced checkpoint).
+    await p.saveCheckpoint(new Map([['a', { state: new Uint8Array([1]), position: afterFirst }]]));
+    await p.saveCheckpoint(new Map([['b', { state: new Uint8Array([2]), position: afterSecond }]]));
     await p.commit(commit({ now: 3, log: { hubId: 'h', records: '["third"]' } }));
-    // Another worker taking the partition over sees the checkpoint plus what came after it.
+    // a still needs everything after the first batch: trim there.
+    await p.saveCheckpoint(new Map(), afterFirst);
+    // Another worker taking the partition over sees both states with their positions and the changelog kept.
     await redis.set(keys.lease(1), 'w2#3');
     const next = store.partition(1, 'w2#3');
     const restored = await next.loadCheckpoint();
-    expect([...restored.states.keys()]).toEqual(['dev']);
-    expect([...restored.states.get('dev')!]).toEqual([1, 2, 3]);
-    expect(restored.log).toEqual([{ now: 3, hubId: 'h', records: '["third"]' }]);
+    expect(restored.states.get('a')).toEqual({ state: Buffer.from([1]), position: afterFirst });
+    expect(restored.states.get('b')).toEqual({ state: Buffer.from([2]), position: afterSecond });
+    expect(restored.log.map((e) => [e.now, e.records])).toEqual([
+      [1, '["first"]'],
+      [2, '["second"]'],
+      [3, '["third"]'],
+    ]);
+    expect(compareLogIds(restored.log[0]!.id, afterFirst)).toBe(0);
+    expect(next.position()).toBe(restored.log[2]!.id);
     // The old owner can no longer checkpoint.
-    const err = await p.saveCheckpoint(new Map([['dev', null]])).catch((e: unknown) => e);
+    const err = await p.saveCheckpoint(new Map([['a', null]])).catch((e: unknown) => e);
     expect(isPartitionLostError(err)).toBe(true);
-    await next.saveCheckpoint(new Map([['dev', null]]));
-    expect((await next.loadCheckpoint()).states.size).toBe(0);
-    expect(await redis.xlen(keys.changelog(1))).toBe(1);
+    await next.saveCheckpoint(new Map([['a', null]]), afterSecond);
+    expect([...(await next.loadCheckpoint()).states.keys()]).toEqual(['b']);
+    expect(await redis.xlen(keys.changelog(1))).toBe(2);
   });
 
   it('keeps a bounded list of dead letters, newest first, each id once', async () => {
