@@ -208,11 +208,24 @@ export class LmdbIngestStore implements IngestStore {
     for (const name of this.dirtyCounters) void this.counterDb.put(name, this.counterCache.get(name) ?? 0);
     this.dirtyCounters.clear();
     const now = Date.now();
-    // Forget expired device-event keys so the database stays bounded.
-    for (const { key, value } of this.seenDb.getRange({ start: 'e\u0000', end: 'e\u0001' })) {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    // Forget expired device-event keys so the database stays bounded: a bounded slice per minute, resuming where
+    // the previous one stopped, so a large key set never stalls the event loop.
+    let last: string | null = null;
+    for (const { key, value } of this.seenDb.getRange({
+      start: this.sweepFrom ?? 'e\u0000',
+      end: 'e\u0001',
+      limit: 5000,
+    })) {
       if (typeof value === 'number' && value <= now) void this.seenDb.remove(key);
+      last = key;
     }
+    this.sweepFrom = last === null ? null : `${last}\u0000`;
   }
+
+  private lastSweep = 0;
+  private sweepFrom: string | null = null;
 
   async close(): Promise<void> {
     if (this.closed) return;
