@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deserializeDeviceState } from '../../src/ingest/device-state.js';
 import { type OpenedPipeline, openPipeline } from '../../src/ingest/open-pipeline.js';
 import type { Message, MessageOf } from '../../src/protocol/index.js';
@@ -60,6 +60,8 @@ describe.runIf(haveRedisServer)('Redis outage during a stream', () => {
     redis = new PrivateRedis();
     await redis.start();
   });
+
+  afterAll(() => dir.remove());
 
   afterEach(async () => {
     got?.stop();

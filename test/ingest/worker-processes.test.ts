@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deserializeDeviceState } from '../../src/ingest/device-state.js';
 import { type OpenedPipeline, openPipeline } from '../../src/ingest/open-pipeline.js';
 import type { Message, MessageOf } from '../../src/protocol/index.js';
@@ -70,6 +70,8 @@ describe.runIf(redisOk)('sbp worker processes on Redis', () => {
     got = collect(hub.results);
     await (hub.results as unknown as { ready(): Promise<void> }).ready();
   });
+
+  afterAll(() => dir.remove());
 
   afterEach(async () => {
     got.stop();
