@@ -13,7 +13,20 @@ export interface BiasMapData {
   shrinkage: number;
   anchors: string[];
   /** Per reference point, per anchor: mean residual of the corrected range (m) and of the RSSI (dB); null = not heard. */
-  points: Array<{ x: number; y: number; range: Array<number | null>; rssi: Array<number | null> }>;
+  points: Array<{
+    x: number;
+    y: number;
+    range: Array<number | null>;
+    rssi: Array<number | null>;
+    /**
+     * Expected squared error of one new reading there after the bias correction: the leave-one-point-out error of
+     * the map at the point squared plus the point's own reading variance (m², dB²). Feeds the local σ.
+     */
+    rangeSq?: Array<number | null>;
+    rssiSq?: Array<number | null>;
+  }>;
+  /** The anchors' global σ (corrected range m, RSSI dB): the local σ is shrunk toward it. */
+  sigma?: { range: Array<number | null>; rssi: Array<number | null> };
 }
 
 /** Bias of one anchor and channel, on a regular grid with bilinear interpolation (value and gradient). */
@@ -68,8 +81,12 @@ export function kernelBias(
   return sv / sw;
 }
 
-/** Grids for every anchor and channel with data, covering the box. Keys: `${anchorId}|range` and `${anchorId}|rssi`. */
-export function buildBiasGrids(data: BiasMapData, box: Bounds): Map<string, BiasGrid> {
+/**
+ * Grids for every anchor and channel with data, covering the box. Keys: `${anchorId}|range` and `${anchorId}|rssi`
+ * (the bias), and with `localSigma` `${anchorId}|range|ls` and `${anchorId}|rssi|ls`: log(σ_local/σ_global), the
+ * local σ being the kernel average of the points' expected squared errors, shrunk toward σ_global.
+ */
+export function buildBiasGrids(data: BiasMapData, box: Bounds, localSigma = false): Map<string, BiasGrid> {
   const w = box.maxX - box.minX;
   const h = box.maxY - box.minY;
   let cell = data.bandwidthM / 3;
@@ -87,6 +104,29 @@ export function buildBiasGrids(data: BiasMapData, box: Bounds): Map<string, Bias
           v[j * nx + i] = kernelBias(data, values, box.minX + i * cell, box.minY + j * cell);
       }
       out.set(`${anchor}|${channel}`, new BiasGrid(box.minX, box.minY, cell, nx, ny, v));
+      const global = data.sigma?.[channel][a];
+      const sq = data.points.map((p) => p[channel === 'range' ? 'rangeSq' : 'rssiSq']?.[a] ?? null);
+      if (!localSigma || global === null || global === undefined || sq.every((q) => q === null)) continue;
+      const ls = new Float64Array(nx * ny);
+      const g2 = global * global;
+      const inv2h2 = 1 / (2 * data.bandwidthM * data.bandwidthM);
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const x = box.minX + i * cell;
+          const y = box.minY + j * cell;
+          let sw = data.shrinkage;
+          let sv = data.shrinkage * g2;
+          data.points.forEach((p, k) => {
+            const q = sq[k];
+            if (q === null || q === undefined) return;
+            const w = Math.exp(-((p.x - x) ** 2 + (p.y - y) ** 2) * inv2h2);
+            sw += w;
+            sv += w * q;
+          });
+          ls[j * nx + i] = 0.5 * Math.log(Math.max(sv / sw, 1e-4 * g2) / g2);
+        }
+      }
+      out.set(`${anchor}|${channel}|ls`, new BiasGrid(box.minX, box.minY, cell, nx, ny, ls));
     }
   });
   return out;

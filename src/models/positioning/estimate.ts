@@ -48,12 +48,11 @@ function geometry(model: PositioningModel): Geometry {
     if (ml?.biasMap) {
       const b = model.data.site.bounds;
       const m = ml.params.marginM;
-      g.bias = buildBiasGrids(ml.biasMap, {
-        minX: b.minX - m,
-        minY: b.minY - m,
-        maxX: b.maxX + m,
-        maxY: b.maxY + m,
-      });
+      g.bias = buildBiasGrids(
+        ml.biasMap,
+        { minX: b.minX - m, minY: b.minY - m, maxX: b.maxX + m, maxY: b.maxY + m },
+        ml.params.localSigma ?? false,
+      );
     }
     geometryCache.set(model.data, g);
   }

@@ -44,6 +44,8 @@ export interface MultilaterationParams {
   mixModes: boolean;
   /** Bandwidth of the bias map, m; 0 = no bias map (set by training when cross-validation prefers one). */
   biasBandwidthM: number;
+  /** With a bias map: also weight each anchor by its local σ (where its bias is unpredictable, it counts less). */
+  localSigma?: boolean;
   /** Grid points evaluated for start values (spread over the search box). */
   gridPoints: number;
   /** LM runs from the best grid points (plus the weighted centroid). */
@@ -84,6 +86,8 @@ export interface Term {
   anchor: string;
   /** Location-dependent bias of this anchor and channel (same units as value), when the model has a bias map. */
   bias?: BiasGrid;
+  /** log(σ_local/σ): the local noise of this anchor and channel, when the model's bias map has one. */
+  logScale?: BiasGrid;
 }
 
 export function buildTerms(
@@ -101,8 +105,10 @@ export function buildTerms(
     const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
     if (params.useRtt && o.range !== undefined && r.rtt?.informative) {
       const b = bias?.get(`${o.anchorId}|range`);
+      const ls = bias?.get(`${o.anchorId}|range|ls`);
       terms.push({
         ...(b ? { bias: b } : {}),
+        ...(ls ? { logScale: ls } : {}),
         ax: a.x,
         ay: a.y,
         dz2,
@@ -116,8 +122,10 @@ export function buildTerms(
     }
     if (params.useRssi && o.rssi !== undefined && r.rssi) {
       const b = bias?.get(`${o.anchorId}|rssi`);
+      const ls = bias?.get(`${o.anchorId}|rssi|ls`);
       terms.push({
         ...(b ? { bias: b } : {}),
+        ...(ls ? { logScale: ls } : {}),
         ax: a.x,
         ay: a.y,
         dz2,
@@ -169,40 +177,75 @@ interface Eval {
   sw: number;
 }
 
-/** Residual r = (measured − predicted)/σ and its gradient in (x, y). */
-function residual(t: Term, x: number, y: number): [number, number, number] {
-  if (t.kind === 2) return [t.value - (t.ax * x + t.ay * y), -t.ax, -t.ay];
+// Scratch for residual(): [r, ∂r/∂x, ∂r/∂y, log(σ_local/σ), ∂/∂x, ∂/∂y] (no allocation in the hot loop).
+const RES = new Float64Array(6);
+
+/**
+ * Residual r = (measured − predicted)/σ and its gradient in (x, y) into RES. With a local σ map, σ varies with the
+ * position: RES[3..5] hold log(σ_local/σ) and its gradient, which the cost adds (the Gaussian normaliser) so the
+ * solver cannot lower the cost by moving where σ is large.
+ */
+function residual(t: Term, x: number, y: number): Float64Array {
+  if (t.kind === 2) {
+    RES[0] = t.value - (t.ax * x + t.ay * y);
+    RES[1] = -t.ax;
+    RES[2] = -t.ay;
+    RES[3] = 0;
+    RES[4] = 0;
+    RES[5] = 0;
+    return RES;
+  }
   const dx = x - t.ax;
   const dy = y - t.ay;
   const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
   const [b, bx, by] = t.bias ? t.bias.at(x, y) : NO_BIAS;
+  const [ls, lsx, lsy] = t.logScale ? t.logScale.at(x, y) : NO_BIAS;
+  const sigma = t.sigma * Math.exp(ls);
+  let r: number;
+  let px: number;
+  let py: number;
   if (t.kind === 0) {
-    const r = (t.value - d - b) / t.sigma;
-    return [r, -(dx / d + bx) / t.sigma, -(dy / d + by) / t.sigma];
+    r = (t.value - d - b) / sigma;
+    px = dx / d + bx;
+    py = dy / d + by;
+  } else {
+    const f = t.n10 / (LN10 * d * d);
+    r = (t.value - t.p0 + t.n10 * Math.log10(d) - b) / sigma;
+    px = -f * dx + bx;
+    py = -f * dy + by;
   }
-  const pred = t.p0 - t.n10 * Math.log10(d) + b;
-  const r = (t.value - pred) / t.sigma;
-  const f = t.n10 / (LN10 * d * d);
-  return [r, (f * dx - bx) / t.sigma, (f * dy - by) / t.sigma];
+  RES[0] = r;
+  RES[1] = -px / sigma - r * lsx;
+  RES[2] = -py / sigma - r * lsy;
+  RES[3] = ls;
+  RES[4] = lsx;
+  RES[5] = lsy;
+  return RES;
 }
 
 export function costAt(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): number {
   let c = 0;
-  for (const t of terms) c += robustRho(loss, residual(t, x, y)[0], k);
+  for (const t of terms) {
+    const q = residual(t, x, y);
+    c += robustRho(loss, q[0]!, k) + q[3]!;
+  }
   return c;
 }
 
 function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): Eval {
   const e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
   for (const t of terms) {
-    const [r, jx, jy] = residual(t, x, y);
+    const q = residual(t, x, y);
+    const r = q[0]!;
+    const jx = q[1]!;
+    const jy = q[2]!;
     const w = robustWeight(loss, r, k);
-    e.cost += robustRho(loss, r, k);
+    e.cost += robustRho(loss, r, k) + q[3]!;
     e.h11 += w * jx * jx;
     e.h12 += w * jx * jy;
     e.h22 += w * jy * jy;
-    e.g1 += w * r * jx;
-    e.g2 += w * r * jy;
+    e.g1 += w * r * jx + q[4]!;
+    e.g2 += w * r * jy + q[5]!;
     e.wr2 += w * r * r;
     e.sw += w;
   }

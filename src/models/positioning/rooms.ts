@@ -28,6 +28,36 @@ const NORMALS: ReadonlyArray<readonly [number, number]> = Array.from({ length: N
   return [r * Math.cos(2 * Math.PI * u2), r * Math.sin(2 * Math.PI * u2)] as const;
 });
 
+interface IndexedRoom {
+  id: string;
+  floor: number | undefined;
+  polygon: ReadonlyArray<{ x: number; y: number }>;
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+// Bounding boxes per site, computed once (the polygon test is the hot loop: 512 points per estimate).
+const indexCache = new WeakMap<Site, IndexedRoom[]>();
+
+function indexRooms(site: Site): IndexedRoom[] {
+  let rooms = indexCache.get(site);
+  if (!rooms) {
+    rooms = site.rooms.map((r) => ({
+      id: r.id,
+      floor: r.floor,
+      polygon: r.polygon,
+      minX: Math.min(...r.polygon.map((p) => p.x)),
+      minY: Math.min(...r.polygon.map((p) => p.y)),
+      maxX: Math.max(...r.polygon.map((p) => p.x)),
+      maxY: Math.max(...r.polygon.map((p) => p.y)),
+    }));
+    indexCache.set(site, rooms);
+  }
+  return rooms;
+}
+
 export interface RoomProbability {
   room: string;
   probability: number;
@@ -41,7 +71,9 @@ export function roomProbabilities(
   cov: Cov2,
   floor?: number,
 ): { rooms: RoomProbability[]; none: number } {
-  const rooms = site.rooms.filter((r) => floor === undefined || r.floor === undefined || r.floor === floor);
+  const rooms = indexRooms(site).filter(
+    (r) => floor === undefined || r.floor === undefined || r.floor === floor,
+  );
   if (rooms.length === 0) return { rooms: [], none: 1 };
   const [l11, l21, l22] = chol2(cov);
   const counts = new Map<string, number>();
@@ -52,7 +84,9 @@ export function roomProbabilities(
     const p = { x: x + l11 * z1, y: y + l21 * z1 + l22 * z2 };
     if (p.x < b.minX || p.x > b.maxX || p.y < b.minY || p.y > b.maxY) continue;
     inBounds++;
-    const room = rooms.find((r) => pointInPolygon(p, r.polygon));
+    const room = rooms.find(
+      (r) => p.x >= r.minX && p.x <= r.maxX && p.y >= r.minY && p.y <= r.maxY && pointInPolygon(p, r.polygon),
+    );
     if (room) counts.set(room.id, (counts.get(room.id) ?? 0) + 1);
     else none++;
   }

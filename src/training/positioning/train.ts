@@ -80,6 +80,7 @@ export interface PositioningTrainReport {
       useRssi: boolean;
       useRtt: boolean;
       biasBandwidthM: number;
+      localSigma: boolean;
       mixModes: boolean;
     };
     knn?: { k: number; rssiWeight: number; rangeWeight: number; kernel: string; database: string };
@@ -236,6 +237,7 @@ export async function trainPositioning(
                   bandwidthM: cfg.biasBandwidthM,
                 }),
                 box,
+                cfg.localSigma ?? false,
               )
             : undefined;
         for (const i of fd.held) {
@@ -293,6 +295,12 @@ export async function trainPositioning(
       if (score < best!.score) best = { cfg: c, oof: o, score };
       report(++runs / totalRuns);
     }
+    if (options.multilateration?.localSigma === undefined && best!.cfg.biasBandwidthM > 0) {
+      const c = { ...best!.cfg, localSigma: true };
+      const o = run(c);
+      const score = selectionScore(o, samples, site);
+      if (score < best!.score) best = { cfg: c, oof: o, score };
+    }
     if (options.multilateration?.mixModes === undefined) {
       const c = { ...best!.cfg, mixModes: !best!.cfg.mixModes };
       const o = run(c);
@@ -311,6 +319,7 @@ export async function trainPositioning(
       useRssi: mlParams.useRssi,
       useRtt: mlParams.useRtt,
       biasBandwidthM: mlParams.biasBandwidthM,
+      localSigma: mlParams.localSigma ?? false,
       mixModes: mlParams.mixModes,
     };
     base += wMl;
