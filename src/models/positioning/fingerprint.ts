@@ -27,7 +27,8 @@ export interface FingerprintArtifacts {
 }
 
 export const LOG_VAR_MIN = -9;
-export const LOG_VAR_MAX = 6;
+// Variance is in units of the targets' spread²: e² ≈ 7 times the spread of the walk's points is vague enough.
+export const LOG_VAR_MAX = 2;
 
 /** L2 weight decay is applied by the training loop (src/training/positioning/train-fingerprint.ts). */
 export function createFingerprintNetwork(

@@ -1,5 +1,5 @@
 import type { Fix } from './fix.js';
-import { type Cov2, inv2 } from './linalg2.js';
+import { type Cov2, capVariance, inv2 } from './linalg2.js';
 
 /**
  * Fuses fixes by their covariances (product of Gaussians): information Σᵢ Cᵢ⁻¹, mean weighted by it. The
@@ -53,7 +53,13 @@ export function fuseFixesRobust(
   areaM2: number,
   covScale = 1,
 ): Fix | null {
-  const usable = fixes.filter((f) => inv2(f.cov) !== null && Number.isFinite(f.x) && Number.isFinite(f.y));
+  // A member vaguer than "somewhere on the site" is capped at the site's own spread (uniform over a square of the
+  // site's area: A/6 per axis): its Gaussian would otherwise spread most of its mass off the plan and make the
+  // others look like outliers next to it.
+  const maxVar = areaM2 / 6;
+  const usable = fixes
+    .filter((f) => inv2(f.cov) !== null && Number.isFinite(f.x) && Number.isFinite(f.y))
+    .map((f) => ({ ...f, cov: capVariance(f.cov, maxVar) }));
   if (epsilon <= 0 || usable.length < 2) return fuseFixes(usable, covScale);
   const m = usable.length;
   const comps: Array<{ logw: number; x: number; y: number; cov: Cov2 }> = [];

@@ -55,3 +55,23 @@ export function regularise2(c: Cov2, floor = 1e-4): Cov2 {
   const add = floor - l2;
   return [c[0] + add, c[1], c[2] + add + Math.max(0, floor - l1)];
 }
+
+/** The covariance with its eigenvalues clipped at `maxVar` (same axes). */
+export function capVariance(c: Cov2, maxVar: number): Cov2 {
+  const [l1, l2] = eig2(c);
+  if (!(l1 > maxVar)) return c;
+  // Unit eigenvector of l1 (the matrix is symmetric: the other is orthogonal to it).
+  let vx = c[1];
+  let vy = l1 - c[0];
+  if (Math.hypot(vx, vy) < 1e-12) {
+    vx = l1 - c[2];
+    vy = c[1];
+  }
+  const n = Math.hypot(vx, vy);
+  if (n < 1e-12) return [Math.min(c[0], maxVar), 0, Math.min(c[2], maxVar)];
+  vx /= n;
+  vy /= n;
+  const a = Math.min(l1, maxVar);
+  const b = Math.min(l2, maxVar);
+  return [a * vx * vx + b * vy * vy, (a - b) * vx * vy, a * vy * vy + b * vx * vx];
+}

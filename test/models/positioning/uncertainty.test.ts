@@ -6,6 +6,7 @@ import {
   type Fix,
 } from '../../../src/models/positioning/fix.js';
 import { fuseFixes, fuseFixesRobust } from '../../../src/models/positioning/fusion.js';
+import { capVariance, eig2 } from '../../../src/models/positioning/linalg2.js';
 import { roomProbabilities } from '../../../src/models/positioning/rooms.js';
 import { Rng } from '../../../src/sim/prng.js';
 import { espresenseScenario } from '../../../src/sim/scenarios.js';
@@ -81,5 +82,19 @@ describe('uncertainty radius, confidence, fusion and rooms', () => {
       if (x <= 4) hits++;
     }
     expect(Math.abs(hits / n - p)).toBeLessThan(0.03);
+  });
+
+  it('a member vaguer than the site itself does not turn the confident ones into outliers', () => {
+    const sharp: Fix = { x: 3, y: 2, cov: [0.3, 0, 0.3], model: 'knn', anchors: 4 };
+    const vague: Fix = { x: 5, y: 6, cov: [4000, 0, 4000], model: 'fingerprint', anchors: 4 };
+    // Uncapped, the vague member's Gaussian puts almost no density anywhere on an 80 m² site, so "the sharp one is
+    // an outlier" would win and the answer would sit between the two with a ~2000 m² covariance.
+    const f = fuseFixesRobust([sharp, vague], 0.05, 80)!;
+    expect(Math.hypot(f.x - 3, f.y - 2)).toBeLessThan(0.6);
+    expect(f.cov[0]).toBeLessThan(80 / 6);
+    const capped = capVariance([4000, 1000, 500], 13);
+    const [l1] = eig2(capped);
+    expect(l1).toBeCloseTo(13, 6);
+    expect(capVariance([2, 0.5, 1], 13)).toEqual([2, 0.5, 1]);
   });
 });
