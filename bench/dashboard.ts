@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { buildHub } from '../src/hub/build-hub.js';
 import { dashboardPlugin } from '../src/hub/dashboard/dashboard-plugin.js';
-import { MemoryResultsBus } from '../src/hub/standalone/memory-results-bus.js';
+import { MemoryResultsBus } from '../src/ingest/memory-results-bus.js';
 import { type Message, makeMessage } from '../src/protocol/index.js';
 import { demoHomeScenario } from '../src/sim/index.js';
 import { MemoryDeviceRegistry } from '../src/store/memory-device-registry.js';

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Message } from '../protocol/index.js';
 import type { ResultsBus } from './results-bus.js';
 
@@ -6,7 +6,8 @@ import type { ResultsBus } from './results-bus.js';
 export class MemoryResultsBus implements ResultsBus {
   private readonly listeners = new Set<(message: Message) => void>();
 
-  constructor(private readonly logger: Logger) {}
+  /** @param logger where a throwing listener is reported; @defaultValue silent */
+  constructor(private readonly logger: Logger = pino({ level: 'silent' })) {}
 
   async publish(messages: readonly Message[]): Promise<void> {
     this.deliver(messages);

@@ -5,8 +5,8 @@ import { Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import { buildHub, type Hub, type HubAddress, type HubDeps } from '../../src/hub/build-hub.js';
 import type { HubConfigInput } from '../../src/hub/hub-config.js';
-import { MemoryResultsBus } from '../../src/hub/standalone/memory-results-bus.js';
 import type { IngestRecord, IngestSink } from '../../src/ingest/ingest-sink.js';
+import { MemoryResultsBus } from '../../src/ingest/memory-results-bus.js';
 import { type Message, ProtocolError } from '../../src/protocol/index.js';
 import { MemoryDeviceRegistry } from '../../src/store/memory-device-registry.js';
 
