@@ -29,6 +29,7 @@ options:
   --tls-cert FILE          serve wss:// and https:// with this PEM certificate…
   --tls-key FILE           …and this PEM key
   --redis URL              distributed mode: queues, results and registry on Redis (or REDIS_URL)
+  --prefix P               Redis key prefix of the deployment (with --redis)  (default sbp)
   --data-dir DIR           embedded storage (device registry, calibration samples) (default .sbp-data)
   --model-dir DIR          model directory the embedded worker loads
   --site FILE              site.json the dashboard draws (default: the live model's site)
@@ -50,12 +51,15 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   redis: { type: 'string' },
+  prefix: { type: 'string' },
   'data-dir': { type: 'string' },
   'model-dir': { type: 'string' },
   site: { type: 'string' },
   'hub-id': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
+
+const REDIS_PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -168,6 +172,11 @@ async function run(argv: string[]): Promise<number> {
     logger: log,
   };
   if (redisUrl !== undefined) options.redisUrl = redisUrl;
+  if (values.prefix !== undefined) {
+    if (!REDIS_PREFIX.test(values.prefix)) throw new UsageError('--prefix: 1-64 of A-Z a-z 0-9 _ . : -');
+    if (redisUrl === undefined) throw new UsageError('--prefix needs --redis URL (or REDIS_URL)');
+    options.prefix = values.prefix;
+  }
   if (values['model-dir'] !== undefined) options.modelDir = values['model-dir'];
   let pipeline: Pipeline;
   try {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Connection, ConnectionRegistry } from './connection-registry.js';
 import type { HubMetrics } from './hub-metrics.js';
@@ -5,11 +6,20 @@ import type { HubMetrics } from './hub-metrics.js';
 /**
  * Sends frames to sockets, never throwing: a socket that is not open is skipped, and one whose unsent backlog is over
  * the limit (a viewer that stopped reading) misses live frames — counted — instead of growing the hub's memory.
+ *
+ * A socket written to is corked until the end of the current tick, so every frame it gets from one batch of results
+ * (or from one read of an agent's frames) leaves in one write: a result per write was the hub's largest cost at load
+ * (a syscall each), and the reader's too.
  */
 export class FanOut {
   readonly #connections: ConnectionRegistry;
   readonly #maxBacklog: number;
   readonly #metrics: HubMetrics;
+  readonly #corked = new Set<Socket>();
+  readonly #uncork = (): void => {
+    for (const raw of this.#corked) raw.uncork();
+    this.#corked.clear();
+  };
 
   constructor(connections: ConnectionRegistry, maxBacklogBytes: number, metrics: HubMetrics) {
     this.#connections = connections;
@@ -25,8 +35,18 @@ export class FanOut {
       this.#metrics.viewerSkipped.inc();
       return false;
     }
+    this.#cork(socket);
     socket.send(frame, { binary: false });
     return true;
+  }
+
+  #cork(socket: WebSocket): void {
+    // ws keeps its net.Socket as `_socket` (stable through ws 8); without it, frames simply go one write each.
+    const raw = (socket as unknown as { _socket?: Socket })._socket;
+    if (raw === undefined || this.#corked.has(raw)) return;
+    if (this.#corked.size === 0) process.nextTick(this.#uncork);
+    raw.cork();
+    this.#corked.add(raw);
   }
 
   toViewers(text: string): void {

@@ -47,6 +47,19 @@ export interface ProcessOptions {
   anomalyQuietMs?: number;
   /** Anomaly times remembered per device for the trust score. @defaultValue 50 */
   maxAnomalyTimes: number;
+  /** Told of every behaviour assessment (recent history for retraining, the alert log). Must not throw. */
+  onAssessed?: (window: AssessedWindow) => void;
+}
+
+/** A behaviour assessment the worker made, and the alert it raised, if any. */
+export interface AssessedWindow {
+  deviceId: string;
+  agentId: string;
+  /** The batch time, epoch ms. */
+  t: number;
+  assessment: BehaviourAssessment;
+  /** The anomalyDetected data when this assessment opened an episode (an alert went out), else null. */
+  alert: MessageOf<'anomalyDetected'>['data'] | null;
 }
 
 export const DEFAULT_PROCESS_OPTIONS: ProcessOptions = {
@@ -147,6 +160,7 @@ class DeviceStep {
   private sawProbe = false;
   private forceRegistry = false;
   private metadata: DevicePatch = {};
+  private alert: MessageOf<'anomalyDetected'>['data'] | null = null;
 
   constructor(
     private readonly d: DeviceState,
@@ -175,6 +189,15 @@ class DeviceStep {
     if (this.sawProbe || estimate !== null) this.emitDeviceUpdate(estimate);
     const assessment = this.behaviourTouched ? this.assessBehaviour() : null;
     const anomaly = assessment !== null ? this.gateAnomaly(assessment) : false;
+    if (assessment !== null) {
+      this.options.onAssessed?.({
+        deviceId: d.deviceId,
+        agentId: d.agentId,
+        t: this.now,
+        assessment,
+        alert: this.alert,
+      });
+    }
     const trust = this.models.trust === null ? null : this.models.trust.assess(this.profile(), this.now);
     const trustChanged = trust !== null ? this.applyTrust(trust, decisionChanged, registryLevel) : false;
     this.emitScores(assessment, trust, estimate, anomaly || trustChanged);
@@ -306,7 +329,8 @@ class DeviceStep {
       d.positioner = { version: positioner.version, state };
     }
     if (behaviour === null) d.behaviour = null;
-    else if (d.behaviour === null || d.behaviour.version !== behaviour.version) {
+    // Keyed by the model's state version: a retrained model over the same features keeps each device's history.
+    else if (d.behaviour === null || d.behaviour.version !== (behaviour.stateVersion ?? behaviour.version)) {
       let state = behaviour.initialState(d.deviceId);
       for (const [anchorId, sample] of this.windowSamples()) {
         const event: BehaviourEvent = { kind: 'probe', t: sample.t, anchorId, success: sample.success };
@@ -314,7 +338,7 @@ class DeviceStep {
         if (sample.rssi !== undefined) event.rssi = sample.rssi;
         state = behaviour.observe(state, event);
       }
-      d.behaviour = { version: behaviour.version, state };
+      d.behaviour = { version: behaviour.stateVersion ?? behaviour.version, state };
     }
   }
 
@@ -403,6 +427,7 @@ class DeviceStep {
     data.recommendedAction = snake(data.recommendedAction, 'investigate_device');
     data.features = flatFeatures(data.features);
     this.results.push(this.message('anomalyDetected', data));
+    this.alert = data;
     this.forceRegistry = true;
     return true;
   }
@@ -529,7 +554,11 @@ function readingOf(anchorId: string, s: ProbeSample): AnchorReading | null {
   return r;
 }
 
-/** Latency (mean RTT of the window's successful probes, ms) and packet loss (% failed) over every anchor link. */
+/**
+ * Latency (mean RTT of the window's successful probes, ms) and packet loss (% lost) over every anchor link. A probe
+ * is lost when it failed and nothing was heard: a BLE sighting (`success: false` with an `rssi`, since a beacon has no
+ * round trip to time) is a reading, not a loss.
+ */
 function performanceOf(d: DeviceState): { latency?: number; packetLoss: number } | null {
   let total = 0;
   let failed = 0;
@@ -538,8 +567,9 @@ function performanceOf(d: DeviceState): { latency?: number; packetLoss: number }
   for (const window of d.anchors.values()) {
     for (const s of window) {
       total += 1;
-      if (!s.success) failed += 1;
-      else if (s.rtt !== undefined) {
+      if (!s.success) {
+        if (s.rssi === undefined) failed += 1;
+      } else if (s.rtt !== undefined) {
         rttSum += s.rtt;
         rttN += 1;
       }

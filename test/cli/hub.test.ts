@@ -2,11 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/command.js';
 import { command } from '../../src/cli/hub.js';
 import { parseFrame } from '../../src/protocol/index.js';
+import { redisKeys } from '../../src/store/redis-keys.js';
+import { haveRedis, REDIS_URL } from '../helpers/system-requirement.js';
 import { AGENT, AGENT_TOKEN, Client, example, roundTrip, TOKENS, VIEWER_TOKEN } from '../hub/helpers.js';
+import { deleteKeys, testPrefix } from '../ingest/helpers/redis.js';
+
+const redisOk = await haveRedis();
 
 const SBP = resolve(import.meta.dirname, '../../bin/sbp.js');
 const dir = mkdtempSync(join(tmpdir(), 'sbp-cli-hub-'));
@@ -132,7 +139,9 @@ describe('sbp hub', () => {
     const badFile = join(dir, 'bad-tokens.json');
     writeFileSync(badFile, JSON.stringify({ agents: { a: 'same' }, viewers: ['same'] }));
     const saved = process.env.SBP_TOKENS;
+    const savedRedis = process.env.REDIS_URL;
     delete process.env.SBP_TOKENS;
+    delete process.env.REDIS_URL;
     try {
       const cases: Array<[string[], string]> = [
         [['--port', '0'], '--tokens FILE (or the SBP_TOKENS environment variable) is required'],
@@ -144,6 +153,8 @@ describe('sbp hub', () => {
         [['--tokens', join(dir, 'missing.json')], 'cannot read --tokens'],
         [['--tokens', tokensFile, '--tls-cert', 'x.pem'], '--tls-cert and --tls-key go together'],
         [['--tokens', tokensFile, '--capture-max-bytes', '10'], 'need --capture FILE'],
+        [['--tokens', tokensFile, '--redis', 'redis://127.0.0.1:1', '--prefix', 'a b'], '--prefix: 1-64 of'],
+        [['--tokens', tokensFile, '--prefix', 'deployment-1'], '--prefix needs --redis URL'],
       ];
       for (const [args, message] of cases) {
         const error = await command.run(args).then(
@@ -156,10 +167,112 @@ describe('sbp hub', () => {
       }
     } finally {
       if (saved !== undefined) process.env.SBP_TOKENS = saved;
+      if (savedRedis !== undefined) process.env.REDIS_URL = savedRedis;
     }
     // Through the real entry point: usage on stderr, exit code 2.
     const real = sbp(['hub', '--tokens', tokensFile, '--frobnicate']);
     expect(await real.exit).toBe(2);
     expect(real.stderr()).toContain('usage: sbp hub');
   });
+
+  it.runIf(redisOk)(
+    '--prefix: two deployments on one Redis do not see each other’s jobs, workers or counters',
+    async () => {
+      const [a, b] = [testPrefix(), testPrefix()];
+      const redis = new Redis(REDIS_URL);
+      const probes = (device: string, from: number) =>
+        Array.from({ length: 20 }, (_, i) => {
+          const m = example('pingResult');
+          return { ...m, data: { ...m.data, deviceId: device, sequenceNumber: from + i } };
+        });
+      const counters = async (prefix: string) => redis.hgetall(redisKeys(prefix).counters);
+      /** Records in the BullMQ jobs waiting in every partition queue of a deployment. */
+      const queued = async (prefix: string) => {
+        const keys = redisKeys(prefix);
+        let records = 0;
+        for (let p = 0; p < 8; p++) {
+          const queue = new Queue(keys.queueName(p), { connection: redis, prefix: keys.bullPrefix });
+          for (const job of await queue.getWaiting()) records += JSON.parse(job.data.r).length;
+          await queue.close();
+        }
+        return records;
+      };
+      const common = [
+        '--port',
+        '0',
+        '--tokens',
+        tokensFile,
+        '--rate-limit',
+        '1000000',
+        '--log-level',
+        'warn',
+      ];
+      try {
+        const workerA = sbp(['worker', '--redis', REDIS_URL, '--prefix', a, '--log-level', 'warn']);
+        const hubA = sbp([
+          'hub',
+          ...common,
+          '--redis',
+          REDIS_URL,
+          '--prefix',
+          a,
+          '--data-dir',
+          join(dir, 'pa'),
+        ]);
+        const hubB = sbp([
+          'hub',
+          ...common,
+          '--redis',
+          REDIS_URL,
+          '--prefix',
+          b,
+          '--data-dir',
+          join(dir, 'pb'),
+        ]);
+        const [agentA, agentB] = await Promise.all([
+          listening(hubA).then((url) => Client.connect(url, AGENT_TOKEN)),
+          listening(hubB).then((url) => Client.connect(url, AGENT_TOKEN)),
+        ]);
+        for (const m of probes('dev-of-a', 0)) agentA.send(m);
+        for (const m of probes('dev-of-b', 0)) agentB.send(m);
+        // Deployment a has a worker: its probes come back as results, counted in a's keys only.
+        await agentA.waitFor(1, (m) => m.type === 'deviceUpdate', 30_000);
+        const deadline = Date.now() + 20_000;
+        while ((await counters(a))[`probe:${AGENT}`] !== '20' && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(await counters(a)).toEqual({ [`probe:${AGENT}`]: '20' });
+        // Deployment b has none: a's worker never took b's jobs; they wait in b's queues.
+        await roundTrip(agentB);
+        const waitUntil = Date.now() + 10_000;
+        while ((await queued(b)) < 20 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
+        expect(await queued(b)).toBe(20);
+        expect(await counters(b)).toEqual({});
+        expect(agentB.received.filter((m) => m.type === 'deviceUpdate')).toEqual([]);
+        // A worker for b takes them; a's counters do not move.
+        sbp(['worker', '--redis', REDIS_URL, '--prefix', b, '--log-level', 'warn']);
+        const updates = await agentB.waitFor(1, (m) => m.type === 'deviceUpdate', 30_000);
+        expect(updates.every((m) => m.type === 'deviceUpdate' && m.data.deviceId === 'dev-of-b')).toBe(true);
+        while ((await counters(b))[`probe:${AGENT}`] !== '20' && Date.now() < deadline + 20_000) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(await counters(b)).toEqual({ [`probe:${AGENT}`]: '20' });
+        expect(await counters(a)).toEqual({ [`probe:${AGENT}`]: '20' });
+        expect(
+          agentA.received.filter((m) => m.type === 'deviceUpdate' && m.data.deviceId !== 'dev-of-a'),
+        ).toEqual([]);
+        expect(workerA.child.exitCode).toBeNull();
+      } finally {
+        for (const r of started.splice(0)) {
+          if (r.child.exitCode === null) {
+            r.child.kill('SIGTERM');
+            await r.exit;
+          }
+        }
+        redis.disconnect();
+        await Promise.all([deleteKeys(a), deleteKeys(b)]);
+      }
+    },
+    90_000,
+  );
 });

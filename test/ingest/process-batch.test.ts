@@ -54,6 +54,38 @@ describe('processBatch', () => {
     expect(update.data.performance?.latency).toBe(6);
   });
 
+  it('counts as lost only probes that failed with nothing heard, not BLE sightings (rssi without a round trip)', () => {
+    const state = newPartitionState();
+    const sighting = (seq: number) => probe('a', 'ble', seq, { success: false, rtt: undefined, rssi: -70 });
+    const lost = (seq: number) => probe('a', 'ble', seq, { success: false, rtt: undefined, rssi: undefined });
+    // 6 sightings, 3 timed probes (rtt 5 + seq % 7), 1 lost: 1 of 10 readings is a loss.
+    const messages = [0, 1, 2, 3, 4, 5].map(sighting).concat([probe('a', 'ble', 6), probe('a', 'ble', 7)]);
+    messages.push(probe('a', 'ble', 8), lost(9));
+    for (const m of messages) {
+      if (m.data.rtt === undefined) delete m.data.rtt;
+      if (m.data.rssi === undefined) delete m.data.rssi;
+    }
+    const out = processBatch(
+      state,
+      messages.map((m) => record(m)),
+      NO_MODELS,
+      NOW,
+    );
+    expectAllValid(out.results);
+    const update = out.results.find((m) => m.type === 'deviceUpdate') as MessageOf<'deviceUpdate'>;
+    expect(update.data.performance).toEqual({ latency: 7.333, packetLoss: 10 });
+    expect(out.devices[0]?.patch.performance).toMatchObject({ packetLoss: 10 });
+    // Only sightings: no loss at all (a beacon-only device used to show 100%).
+    const beacon = processBatch(
+      newPartitionState(),
+      [0, 1, 2].map((s) => record(sighting(s))),
+      NO_MODELS,
+      NOW,
+    );
+    const onlySightings = beacon.results.find((m) => m.type === 'deviceUpdate') as MessageOf<'deviceUpdate'>;
+    expect(onlySightings.data.performance).toEqual({ packetLoss: 0 });
+  });
+
   it('raises anomalyDetected on a latency spike, then trustUpdate and trustAlert, once per cooldown', () => {
     const state = newPartitionState();
     const models = testModels();
