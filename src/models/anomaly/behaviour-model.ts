@@ -47,6 +47,10 @@ export interface TrainingSummary {
   to: number;
   /** Feedback examples ("this was fine") included as normal. */
   feedbackExamples: number;
+  /** What the model was fitted on: a baseline capture (`sbp train`), or the worker's recent scored windows. */
+  source?: 'baseline' | 'recent-history';
+  /** Recent windows left out of a retraining (alerts nobody called fine, and their surroundings). */
+  excludedWindows?: number;
 }
 
 /** One forest over a subspace of the features (FEATURE_GROUPS), with its own score distribution and thresholds. */
@@ -69,6 +73,11 @@ export interface AnomalyModelData {
   /** Per feature, the value used when the device reported nothing to compute it from (training median). */
   impute: number[];
   summary: TrainingSummary;
+  /**
+   * The deployment's feedback log position whose verdicts these thresholds already include (a retrained model
+   * carries what feedback taught its parent); the worker applies only later verdicts on top. Absent = none.
+   */
+  feedbackThrough?: number;
 }
 
 export interface FeatureContribution {
@@ -95,6 +104,8 @@ export interface DetailedAssessment extends BehaviourAssessment {
   group: string;
   /** The model input vector (after imputation), for feedback examples. */
   vector: number[];
+  /** Epoch ms of the device's first event in its window state (how long its own references have been forming). */
+  firstSeen?: number;
 }
 
 const round = (v: number, digits: number) => {
@@ -112,6 +123,11 @@ const round = (v: number, digits: number) => {
  */
 export class AnomalyModel implements BehaviourModel<DeviceWindowState> {
   readonly version: string;
+  /**
+   * The per-device state depends only on the feature configuration: a retrained forest with the same config keeps
+   * every device's window state and long-term references (hours to days of history) instead of starting afresh.
+   */
+  readonly stateVersion: string;
   constructor(readonly data: AnomalyModelData) {
     if (
       data.featureNames.length !== FEATURE_NAMES.length ||
@@ -126,6 +142,7 @@ export class AnomalyModel implements BehaviourModel<DeviceWindowState> {
       }
     }
     this.version = data.version;
+    this.stateVersion = `features-${FEATURE_NAMES.length}-${fnv1aHex(JSON.stringify(data.config, Object.keys(data.config).sort()))}`;
   }
 
   initialState(deviceId: string): DeviceWindowState {
@@ -150,7 +167,9 @@ export class AnomalyModel implements BehaviourModel<DeviceWindowState> {
   assessDetailed(state: DeviceWindowState, nowMs: number): DetailedAssessment | null {
     const f = this.features(state, nowMs);
     if (f === null) return null;
-    return this.assessVector(f.vector, f.window);
+    const a = this.assessVector(f.vector, f.window);
+    if (state.firstSeen !== null) a.firstSeen = state.firstSeen;
+    return a;
   }
 
   assessVector(vector: Float64Array, window: FeatureWindow): DetailedAssessment {
@@ -246,6 +265,15 @@ export class AnomalyModel implements BehaviourModel<DeviceWindowState> {
 }
 
 export const WEEK_MS = 7 * 24 * 3_600_000;
+
+function fnv1aHex(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
 
 /**
  * Scores every group (standard forest score, out-of-box correction on) and attributes the window to features: each

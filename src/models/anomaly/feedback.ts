@@ -26,26 +26,38 @@ export type AnomalyFeedbackBody = z.infer<typeof AnomalyFeedbackBody>;
 export interface FeedbackRecord extends AnomalyFeedbackBody {
   /** When the verdict was given, epoch ms. */
   receivedAt: number;
+  /** Position in the deployment's feedback log (1, 2, …), when stored in one. */
+  seq?: number;
+  /** The earlier verdict on the same alert that this one replaces (its effect is undone). */
+  replaces?: 'fine' | 'real';
 }
 
-export function toFeedback(body: AnomalyFeedbackBody): Feedback {
+export function toFeedback(body: AnomalyFeedbackBody & { replaces?: 'fine' | 'real' }): Feedback {
   const fb: Feedback = { verdict: body.verdict };
   if (body.anomalyType !== undefined) fb.anomalyType = body.anomalyType;
   if (body.score !== undefined) fb.score = body.score;
+  if (body.replaces !== undefined) fb.replaces = body.replaces;
   return fb;
 }
 
 /** Pure: the model after a sequence of verdicts, in order. */
 export function applyFeedbackRecords(
   model: AnomalyModel,
-  records: readonly AnomalyFeedbackBody[],
+  records: ReadonlyArray<AnomalyFeedbackBody & { replaces?: 'fine' | 'real' }>,
 ): AnomalyModel {
   return records.reduce((m, r) => m.applyFeedback(toFeedback(r)), model);
 }
 
-/** Vectors of alerts the user called fine: extra normal examples for retraining. */
+/** Each alert's latest verdict (a user may change their mind), in the order the alerts were first judged. */
+export function latestVerdicts<R extends AnomalyFeedbackBody>(records: readonly R[]): Map<string, R> {
+  const latest = new Map<string, R>();
+  for (const r of records) latest.set(r.anomalyId, r);
+  return latest;
+}
+
+/** Vectors of alerts the user (last) called fine: extra normal examples for retraining. */
 export function normalExamples(records: readonly AnomalyFeedbackBody[], width: number): number[][] {
-  return records
+  return [...latestVerdicts(records).values()]
     .filter((r) => r.verdict === 'fine' && r.vector !== undefined && r.vector.length === width)
     .map((r) => [...r.vector!]);
 }
@@ -59,7 +71,9 @@ export function windowsToExclude(
   records: readonly AnomalyFeedbackBody[],
   windowMs: number,
 ): Array<{ deviceId: string; from: number; to: number }> {
-  const fine = new Set(records.filter((r) => r.verdict === 'fine').map((r) => r.anomalyId));
+  const fine = new Set(
+    [...latestVerdicts(records).values()].filter((r) => r.verdict === 'fine').map((r) => r.anomalyId),
+  );
   return alerts
     .filter((a) => !fine.has(a.anomalyId))
     .map((a) => ({ deviceId: a.deviceId, from: a.at - windowMs, to: a.at + windowMs }));

@@ -31,7 +31,12 @@ export function deserialiseAnomalyModel(value: unknown, version?: string): Anoma
   if (!Array.isArray(s.impute) || s.impute.length !== FEATURE_NAMES.length) {
     throw new Error('anomaly model: impute must hold one value per feature');
   }
+  const through = s.feedbackThrough;
+  if (through !== undefined && !(Number.isInteger(through) && through >= 0)) {
+    throw new Error('anomaly model: feedbackThrough must be a non-negative integer');
+  }
   return new AnomalyModel({
+    ...(through === undefined ? {} : { feedbackThrough: through }),
     version: version ?? s.version ?? 'unknown',
     featureNames: s.featureNames!,
     config: s.config as FeatureConfig,

@@ -225,6 +225,11 @@ export interface Feedback {
   anomalyType?: AnomalyType;
   /** The alert's score, when known. */
   score?: number;
+  /**
+   * The verdict this one replaces (the user changed their mind about the same alert): its effect is undone first,
+   * so an alert counts once, with its latest verdict.
+   */
+  replaces?: 'fine' | 'real';
 }
 
 /** Each "fine" makes that type's alerts 30% rarer, each "real" 10% more frequent, within [1/20, 4] of the budget. */
@@ -232,15 +237,24 @@ export const FEEDBACK_STEP = { fine: 0.7, real: 1.1, min: 0.05, max: 4 } as cons
 
 /** Pure: the thresholds after one piece of feedback. "fine" raises the type's threshold, "real" lowers it. */
 export function applyFeedback(state: ThresholdState, feedback: Feedback): ThresholdState {
+  if (feedback.replaces === feedback.verdict) return state;
   const type = feedback.anomalyType ?? 'behavior_change';
-  const step = feedback.verdict === 'fine' ? FEEDBACK_STEP.fine : FEEDBACK_STEP.real;
+  let step = feedback.verdict === 'fine' ? FEEDBACK_STEP.fine : FEEDBACK_STEP.real;
+  if (feedback.replaces !== undefined) step /= FEEDBACK_STEP[feedback.replaces];
   const next = Math.min(FEEDBACK_STEP.max, Math.max(FEEDBACK_STEP.min, factor(state, type) * step));
+  const undone = (v: 'fine' | 'real') => (feedback.replaces === v ? 1 : 0);
   return {
     ...state,
     typeFactor: { ...state.typeFactor, [type]: next },
     feedback: {
-      falsePositives: state.feedback.falsePositives + (feedback.verdict === 'fine' ? 1 : 0),
-      truePositives: state.feedback.truePositives + (feedback.verdict === 'real' ? 1 : 0),
+      falsePositives: Math.max(
+        0,
+        state.feedback.falsePositives + (feedback.verdict === 'fine' ? 1 : 0) - undone('fine'),
+      ),
+      truePositives: Math.max(
+        0,
+        state.feedback.truePositives + (feedback.verdict === 'real' ? 1 : 0) - undone('real'),
+      ),
     },
   };
 }

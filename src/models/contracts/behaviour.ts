@@ -56,6 +56,11 @@ export interface BehaviourAssessment {
 
 export interface BehaviourModel<S = unknown> {
   readonly version: string;
+  /**
+   * Optional: what the per-device state depends on. A new version with the same `stateVersion` (e.g. a retrained
+   * model over the same features) keeps each device's state; absent = `version` (a new version starts afresh).
+   */
+  readonly stateVersion?: string;
   initialState(deviceId: string): S;
   /** Pure: returns the new state. */
   observe(state: S, event: BehaviourEvent): S;

@@ -2,6 +2,7 @@ import {
   AnomalyModel,
   type AnomalyModelParams,
   type ForestGroup,
+  type TrainingSummary,
   WEEK_MS,
 } from '../../models/anomaly/behaviour-model.js';
 import type { DeviceEvent } from '../../models/anomaly/device-event.js';
@@ -83,45 +84,86 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
     warmupMs: options.warmupMs ?? config.stationaryAfterMs,
     ...(options.exclude ? { exclude: options.exclude } : {}),
   });
-  const extra = options.extraNormal ?? [];
-  const rows = replay.windows.length + extra.length;
-  if (rows < 50) {
-    throw new TrainingError(
-      `the baseline gives ${replay.windows.length} scored windows; need at least 50 (e.g. an hour of 1 device scored every minute)`,
-    );
-  }
-  const d = FEATURE_NAMES.length;
   const impute = FEATURE_NAMES.map((_, j) =>
     medianIgnoringNaN(replay.windows.map((w) => w.window.values[j]!)),
   );
+  const perDevice = [...replay.perDevice.values()].map((list) => list.map((w) => w.window.values));
+  return fitBehaviourModel(perDevice, {
+    ...options,
+    config,
+    scoreIntervalMs,
+    impute,
+    span: replay.to - replay.from,
+    summary: {
+      devices: replay.perDevice.size,
+      windows: replay.windows.length,
+      events: replay.events,
+      from: replay.from,
+      to: replay.to,
+      feedbackExamples: options.extraNormal?.length ?? 0,
+      source: 'baseline',
+    },
+  });
+}
+
+export interface FitBehaviourOptions
+  extends Omit<TrainAnomalyOptions, 'baseline' | 'exclude' | 'warmupMs' | 'config' | 'scoreIntervalMs'> {
+  config: FeatureConfig;
+  scoreIntervalMs: number;
+  /** Per feature, the value that replaces a missing (non-finite) one. */
+  impute: number[];
+  /** Time covered by the windows, ms (the schedule group needs two days). */
+  span: number;
+  summary: TrainingSummary;
+  /** The feedback log position the model's thresholds include. */
+  feedbackThrough?: number;
+}
+
+/**
+ * The fitting step shared by training from a baseline and retraining from recent windows: per device, its scored
+ * windows' feature vectors in time order (non-finite values are imputed), plus extra normal examples → one forest
+ * per feature group, out-of-bag baseline scores, thresholds from the budget.
+ */
+export function fitBehaviourModel(
+  perDevice: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>,
+  options: FitBehaviourOptions,
+): AnomalyModel {
+  const { config, scoreIntervalMs, impute } = options;
+  const extra = options.extraNormal ?? [];
+  const windows = perDevice.reduce((n, list) => n + list.length, 0);
+  const rows = windows + extra.length;
+  if (rows < 50) {
+    throw new TrainingError(
+      `the baseline gives ${windows} scored windows; need at least 50 (e.g. an hour of 1 device scored every minute)`,
+    );
+  }
+  const d = FEATURE_NAMES.length;
   const data = new Float64Array(rows * d);
-  replay.windows.forEach((w, i) => {
+  let row = 0;
+  const put = (values: ArrayLike<number>, what: string) => {
+    if (values.length !== d) throw new TrainingError(`${what} has ${values.length} values, expected ${d}`);
     for (let j = 0; j < d; j++) {
-      const v = w.window.values[j]!;
-      data[i * d + j] = Number.isFinite(v) ? v : impute[j]!;
+      const v = values[j]!;
+      data[row * d + j] = Number.isFinite(v) ? v : impute[j]!;
     }
-  });
-  extra.forEach((row, k) => {
-    if (row.length !== d)
-      throw new TrainingError(`feedback example ${k} has ${row.length} values, expected ${d}`);
-    for (let j = 0; j < d; j++)
-      data[(replay.windows.length + k) * d + j] = Number.isFinite(row[j]!) ? row[j]! : impute[j]!;
-  });
+    row++;
+  };
+  for (const list of perDevice) for (const values of list) put(values, 'a window');
+  extra.forEach((values, k) => put(values, `feedback example ${k}`));
   const x = { data, rows, cols: d };
   const seed = options.seed ?? 0;
   const trees = options.trees ?? 100;
   const sampleSize = options.sampleSize ?? 256;
   const psi = Math.min(sampleSize, rows);
   const budget = options.falseAlertsPerWeek ?? 2;
-  const devices = options.devices ?? replay.perDevice.size;
+  const devices = options.devices ?? options.summary.devices;
   // Time of day means nothing until the baseline has seen every hour, twice: before that the schedule group would
   // call every hour it has not seen unusual.
-  const span = replay.to - replay.from;
   const minSchedule = options.scheduleMinBaselineMs ?? 2 * 24 * 3_600_000;
   const active = (options.groups ?? FEATURE_GROUPS)
     .map((group, g) => ({ group, g }))
     // An hour's slack: a capture of two calendar days spans a few seconds less than 48 h.
-    .filter(({ group }) => group.name !== 'schedule' || span >= minSchedule - 3_600_000);
+    .filter(({ group }) => group.name !== 'schedule' || options.span >= minSchedule - 3_600_000);
   const groups: ForestGroup[] = active.map(({ group, g }) => {
     const features = group.features.map((name) => FEATURE_NAMES.indexOf(name));
     const sub = selectColumns(x, features);
@@ -134,10 +176,10 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
       recordSamples: samples,
     });
     const scores = outOfBagScores(forest, sub, samples, { rangeCheck: true });
-    // Per-device score series in time order, for the extremal index (windows were appended device by device).
+    // Per-device score series in time order, for the extremal index.
     const series: Float64Array[] = [];
     let offset = 0;
-    for (const list of replay.perDevice.values()) {
+    for (const list of perDevice) {
       series.push(scores.subarray(offset, offset + list.length));
       offset += list.length;
     }
@@ -164,14 +206,8 @@ export function trainAnomalyModel(options: TrainAnomalyOptions): AnomalyModel {
     params,
     groups,
     impute,
-    summary: {
-      devices: replay.perDevice.size,
-      windows: replay.windows.length,
-      events: replay.events,
-      from: replay.from,
-      to: replay.to,
-      feedbackExamples: extra.length,
-    },
+    summary: { ...options.summary, feedbackExamples: extra.length },
+    ...(options.feedbackThrough === undefined ? {} : { feedbackThrough: options.feedbackThrough }),
   });
 }
 

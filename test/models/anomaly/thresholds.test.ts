@@ -92,6 +92,19 @@ describe('thresholds from an alert budget', () => {
     expect(many.typeFactor.interference).toBeCloseTo(0.05, 12);
   });
 
+  it('feedback: a changed verdict replaces the earlier one instead of adding to it', () => {
+    const state = fitThresholds([baselineScores], { falseAlertsPerWeek: 5, scoresPerWeek: 10_000 });
+    const fine = applyFeedback(state, { verdict: 'fine', anomalyType: 'interference' });
+    const changed = applyFeedback(fine, { verdict: 'real', anomalyType: 'interference', replaces: 'fine' });
+    const real = applyFeedback(state, { verdict: 'real', anomalyType: 'interference' });
+    expect(changed.typeFactor.interference).toBeCloseTo(real.typeFactor.interference!, 12);
+    expect(changed.feedback).toEqual({ falsePositives: 0, truePositives: 1 });
+    // Replacing a verdict by itself changes nothing.
+    expect(applyFeedback(fine, { verdict: 'fine', anomalyType: 'interference', replaces: 'fine' })).toBe(
+      fine,
+    );
+  });
+
   it('counts clusters of exceedances (extremal index)', () => {
     expect(runsExtremalIndex([[0, 1, 1, 1, 0, 0, 0, 1, 1, 1]], 0.5, 2)).toBeCloseTo(2 / 6, 12);
     expect(runsExtremalIndex([[0, 1, 0, 1, 0, 1]], 0.5, 1)).toBe(1);
