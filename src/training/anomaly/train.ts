@@ -149,7 +149,7 @@ export function fitBehaviourModel(
     row++;
   };
   for (const list of perDevice) for (const values of list) put(values, 'a window');
-  extra.forEach((values, k) => put(values, `feedback example ${k}`));
+  for (const [k, values] of extra.entries()) put(values, `feedback example ${k}`);
   const x = { data, rows, cols: d };
   const seed = options.seed ?? 0;
   const trees = options.trees ?? 100;
