@@ -42,6 +42,13 @@ export class BiasGrid {
 
   /** [bias, ∂bias/∂x, ∂bias/∂y]. */
   at(x: number, y: number): [number, number, number] {
+    const out = new Float64Array(3);
+    this.atInto(x, y, out);
+    return [out[0]!, out[1]!, out[2]!];
+  }
+
+  /** `at` without allocating: writes [bias, ∂bias/∂x, ∂bias/∂y] into out (the solver's hot loop). */
+  atInto(x: number, y: number, out: Float64Array): void {
     const fx = Math.min(Math.max((x - this.x0) / this.cell, 0), this.nx - 1.000001);
     const fy = Math.min(Math.max((y - this.y0) / this.cell, 0), this.ny - 1.000001);
     const i = Math.floor(fx);
@@ -52,10 +59,9 @@ export class BiasGrid {
     const b10 = this.v[j * this.nx + i + 1]!;
     const b01 = this.v[(j + 1) * this.nx + i]!;
     const b11 = this.v[(j + 1) * this.nx + i + 1]!;
-    const b = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
-    const bx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
-    const by = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
-    return [b, bx, by];
+    out[0] = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+    out[1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
+    out[2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
   }
 }
 

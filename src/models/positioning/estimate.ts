@@ -7,10 +7,12 @@ import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
 import {
   type AnchorPosition,
-  buildTerms,
+  type AnchorTermTemplates,
   countAnchors,
   priorTerms,
   solveMultilateration,
+  termsFromTemplates,
+  termTemplates,
 } from './multilateration.js';
 import type { Observation } from './observation.js';
 import type { AnchorRanging } from './ranging.js';
@@ -32,6 +34,8 @@ interface Geometry {
   anchors: Map<string, AnchorPosition>;
   ranging: Map<string, AnchorRanging>;
   bias?: Map<string, BiasGrid>;
+  /** Multilateration's per-anchor terms without the measurement, with their start-grid tables. */
+  templates?: Map<string, AnchorTermTemplates>;
 }
 
 // Derived lookups (and the bias map's grids) are built once per loaded model.
@@ -54,6 +58,7 @@ function geometry(model: PositioningModel): Geometry {
         ml.params.localSigma ?? false,
       );
     }
+    if (ml) g.templates = termTemplates(g.anchors, g.ranging, ml.params, model.data.site.bounds, g.bias);
     geometryCache.set(model.data, g);
   }
   return g;
@@ -66,8 +71,7 @@ export function multilaterationFix(
 ): Fix | null {
   const ml = model.data.multilateration;
   if (!ml) return null;
-  const g = geometry(model);
-  const terms = buildTerms(observations, g.anchors, g.ranging, ml.params, g.bias);
+  const terms = termsFromTemplates(observations, geometry(model).templates!);
   if (countAnchors(terms) < 2) return null;
   const r = solveMultilateration(terms, model.data.site.bounds, ml.params);
   if (!r) return null;
@@ -89,11 +93,26 @@ export function siteArea(site: Site): number {
 export function estimateMany(
   model: PositioningModel,
   batch: ReadonlyArray<readonly Observation[]>,
+  options: {
+    /**
+     * Compute only what the model's answer needs (the live path): estimators outside the fusion are skipped
+     * unless the fusion cannot answer and they are the fallback. `members` then holds only what was computed.
+     */
+    fusedOnly?: boolean;
+  } = {},
 ): FixSet[] {
-  const fp = model.fingerprint ? model.fingerprint.predictMany(batch) : batch.map(() => null);
+  const fusion = model.data.fusion;
+  const joint = fusion.mode === 'joint' && fusion.members.includes('multilateration');
+  const all = !options.fusedOnly;
+  const needFp = all || fusion.members.includes('fingerprint');
+  const needMl = all || (!joint && fusion.members.includes('multilateration'));
+  const fp =
+    model.fingerprint && needFp ? model.fingerprint.predictMany(batch) : batch.map((): Fix | null => null);
+  const eps = fusion.outlierProbability ?? 0;
+  const area = siteArea(model.data.site);
   return batch.map((observations, i) => {
     const members: Partial<Record<EstimatorName, Fix>> = {};
-    const ml = multilaterationFix(model, observations);
+    const ml = needMl ? multilaterationFix(model, observations) : null;
     if (ml) members.multilateration = ml;
     const f = fp[i];
     if (f) members.fingerprint = f;
@@ -105,25 +124,22 @@ export function estimateMany(
         floors = k.floors;
       }
     }
-    const fusion = model.data.fusion;
     const chosen: Fix[] = [];
     fusion.members.forEach((m, j) => {
       const f = members[m];
       if (!f) return;
-      if (fusion.mode === 'joint' && m === 'multilateration') return;
+      if (joint && m === 'multilateration') return;
       const w = fusion.weights[j] ?? 1;
       chosen.push(w === 1 ? f : { ...f, cov: [f.cov[0] / w, f.cov[1] / w, f.cov[2] / w] });
     });
-    const eps = fusion.outlierProbability ?? 0;
-    const area = siteArea(model.data.site);
     let fused: Fix | null;
-    if (fusion.mode === 'joint' && fusion.members.includes('multilateration')) {
+    if (joint) {
       // The other members' fused fix is a prior inside the multilateration solve.
       const prior =
         chosen.length === 0 ? null : chosen.length === 1 ? chosen[0]! : fuseFixesRobust(chosen, eps, area, 1);
       fused = prior
         ? jointFix(model, observations, prior, fusion.covScale)
-        : (members.multilateration ?? null);
+        : (members.multilateration ?? (needMl ? null : multilaterationFix(model, observations)));
     } else {
       fused =
         chosen.length === 0
@@ -135,6 +151,14 @@ export function estimateMany(
     // None of the chosen estimators could answer (e.g. fewer than two placed anchors heard): fall back on any
     // estimator that could, with its own calibrated covariance — a wide answer beats none.
     if (!fused) {
+      if (!members.fingerprint && !needFp && model.fingerprint) {
+        const g = model.fingerprint.predict(observations);
+        if (g) members.fingerprint = g;
+      }
+      if (!members.multilateration && !needMl) {
+        const m = multilaterationFix(model, observations);
+        if (m) members.multilateration = m;
+      }
       for (const m of ['knn', 'fingerprint', 'multilateration'] as const) {
         if (members[m]) {
           fused = members[m]!;
@@ -155,8 +179,7 @@ export function jointFix(
 ): Fix | null {
   const ml = model.data.multilateration;
   if (!ml) return prior;
-  const g = geometry(model);
-  const terms = buildTerms(observations, g.anchors, g.ranging, ml.params, g.bias);
+  const terms = termsFromTemplates(observations, geometry(model).templates!);
   if (countAnchors(terms) < 1) return prior;
   const r = solveMultilateration(
     [...terms, ...priorTerms(prior, prior.cov)],
@@ -174,8 +197,12 @@ export function jointFix(
   };
 }
 
-export function estimateFixes(model: PositioningModel, observations: readonly Observation[]): FixSet {
-  return estimateMany(model, [observations])[0]!;
+export function estimateFixes(
+  model: PositioningModel,
+  observations: readonly Observation[],
+  options: { fusedOnly?: boolean } = {},
+): FixSet {
+  return estimateMany(model, [observations], { fusedOnly: options.fusedOnly ?? false })[0]!;
 }
 
 /** The contract's estimate from a position and covariance: 95 % radius, confidence, room and floor. */

@@ -148,8 +148,30 @@ export function featureLength(spec: FeatureSpec): number {
   return n;
 }
 
-function byAnchor(observations: readonly Observation[]): Map<string, Observation> {
-  return new Map(observations.map((o) => [o.anchorId, o]));
+// Anchor id → position in the spec, once per spec (the encoders run per fix).
+const indexCache = new WeakMap<FeatureSpec, Map<string, number>>();
+
+function anchorIndex(spec: FeatureSpec): Map<string, number> {
+  let m = indexCache.get(spec);
+  if (!m) {
+    m = new Map(spec.anchors.map((a, i) => [a, i]));
+    indexCache.set(spec, m);
+  }
+  return m;
+}
+
+/** The observation of each spec anchor (the last one when an anchor is repeated), undefined where not heard. */
+function bySpecAnchor(
+  spec: FeatureSpec,
+  observations: readonly Observation[],
+): Array<Observation | undefined> {
+  const index = anchorIndex(spec);
+  const out = new Array<Observation | undefined>(spec.anchors.length);
+  for (const o of observations) {
+    const i = index.get(o.anchorId);
+    if (i !== undefined) out[i] = o;
+  }
+  return out;
 }
 
 /** Standardised vector with mask bits, for the network. */
@@ -159,10 +181,10 @@ export function encodeStandardised(
   out?: Float32Array,
 ): Float32Array {
   const v = out ?? new Float32Array(featureLength(spec));
-  const m = byAnchor(observations);
+  const m = bySpecAnchor(spec, observations);
   let j = 0;
   for (let i = 0; i < spec.anchors.length; i++) {
-    const o = m.get(spec.anchors[i]!);
+    const o = m[i];
     if (spec.useRssi[i]) {
       const have = o?.rssi !== undefined;
       v[j++] = ((have ? o!.rssi! : spec.rssiFill[i]!) - spec.rssiMean[i]!) / spec.rssiScale[i]!;
@@ -182,12 +204,12 @@ export function encodeNoiseScaled(
   spec: FeatureSpec,
   observations: readonly Observation[],
 ): { rssi: Float64Array; range: Float64Array; heard: number } {
-  const m = byAnchor(observations);
+  const m = bySpecAnchor(spec, observations);
   const rssi = new Float64Array(spec.anchors.length);
   const range = new Float64Array(spec.anchors.length);
   let heard = 0;
   for (let i = 0; i < spec.anchors.length; i++) {
-    const o = m.get(spec.anchors[i]!);
+    const o = m[i];
     if (o) heard++;
     rssi[i] = spec.useRssi[i] ? (o?.rssi ?? spec.rssiFill[i]!) / spec.rssiNoise[i]! : 0;
     range[i] = spec.useRange[i] ? (o?.range ?? spec.rangeFill[i]!) / spec.rangeNoise[i]! : 0;
@@ -197,6 +219,20 @@ export function encodeNoiseScaled(
 
 /** True when at least one anchor of the spec was heard. */
 export function hearsAny(spec: FeatureSpec, observations: readonly Observation[]): boolean {
-  const ids = new Set(spec.anchors);
-  return observations.some((o) => ids.has(o.anchorId));
+  const index = anchorIndex(spec);
+  return observations.some((o) => index.has(o.anchorId));
+}
+
+/** How many distinct anchors of the spec were heard. */
+export function heardCount(spec: FeatureSpec, observations: readonly Observation[]): number {
+  const index = anchorIndex(spec);
+  const seen = new Uint8Array(spec.anchors.length);
+  let n = 0;
+  for (const o of observations) {
+    const i = index.get(o.anchorId);
+    if (i === undefined || seen[i]) continue;
+    seen[i] = 1;
+    n++;
+  }
+  return n;
 }

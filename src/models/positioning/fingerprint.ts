@@ -1,4 +1,4 @@
-import { encodeStandardised, type FeatureSpec, featureLength, hearsAny } from './features.js';
+import { encodeStandardised, type FeatureSpec, featureLength, heardCount } from './features.js';
 import type { Fix } from './fix.js';
 import type { Observation } from './observation.js';
 import { tf } from './tf-runtime.js';
@@ -57,23 +57,52 @@ export function createFingerprintNetwork(
   return model;
 }
 
+interface PlainDense {
+  units: number;
+  /** The float32 weights of TF.js, widened once. */
+  kernel: Float64Array;
+  bias: Float64Array;
+  relu: boolean;
+}
+
 export class FingerprintNet {
   constructor(
     readonly model: tf.LayersModel,
     readonly meta: FingerprintMeta,
   ) {}
 
+  /**
+   * How scoring runs: `plain` (default) the typed-array forward pass, `tfjs` through `model.predict` — kept for the
+   * benchmark's baseline and the equality test; both give the same outputs to 1e-5.
+   */
+  inference: 'plain' | 'tfjs' = 'plain';
+
   get inputDim(): number {
     return featureLength(this.meta.spec);
   }
 
-  /** Raw outputs for a batch of encoded rows: position (m) and per-axis variance (m², uncalibrated). */
+  /**
+   * Raw outputs for a batch of encoded rows: position (m) and per-axis variance (m², uncalibrated). Runs the
+   * plain typed-array forward pass (`forwardRows`); `predictRowsTf` is the same through `model.predict`.
+   */
   predictRows(rows: Float32Array, count: number): Array<{ x: number; y: number; variance: number }> {
+    if (this.inference === 'tfjs') return this.predictRowsTf(rows, count);
+    const out = new Float64Array(3 * count);
+    this.forwardRows(rows, count, out);
+    return this.decode(out, count);
+  }
+
+  /** The same outputs through TF.js (`model.predict` in `tf.tidy`): the reference the plain pass is tested against. */
+  predictRowsTf(rows: Float32Array, count: number): Array<{ x: number; y: number; variance: number }> {
     let data: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
     tf.tidy(() => {
       const out = this.model.predict(tf.tensor2d(rows, [count, this.inputDim])) as tf.Tensor;
       data = out.dataSync();
     });
+    return this.decode(data, count);
+  }
+
+  private decode(data: ArrayLike<number>, count: number): Array<{ x: number; y: number; variance: number }> {
     const { cx, cy, scale } = this.meta.target;
     const res: Array<{ x: number; y: number; variance: number }> = [];
     for (let i = 0; i < count; i++) {
@@ -88,30 +117,101 @@ export class FingerprintNet {
     return res;
   }
 
+  /**
+   * The network's raw outputs (3 per row) by a plain forward pass over its dense layers' weights, copied once out
+   * of TF.js. Per call, `model.predict` costs tens of µs of graph and tensor bookkeeping for a few thousand
+   * multiply-adds; this loop costs a few µs (bench/positioning.ts compares both; the test holds them equal to 1e-5).
+   * Weights are float32 as in TF.js, sums in float64.
+   */
+  forwardRows(rows: Float32Array, count: number, out: Float64Array): void {
+    const layers = this.plainLayers();
+    const dim = this.inputDim;
+    const [a, b] = this.scratch!;
+    for (let r = 0; r < count; r++) {
+      // Activations ping-pong between a and b; the input row is copied into a first.
+      for (let i = 0; i < dim; i++) a[i] = rows[r * dim + i]!;
+      let input = a;
+      let output = b;
+      let inDim = dim;
+      for (let li = 0; li < layers.length; li++) {
+        const l = layers[li]!;
+        const units = l.units;
+        const k = l.kernel;
+        for (let j = 0; j < units; j++) output[j] = l.bias[j]!;
+        // Kernel is row-major [inDim, units]: one input times one contiguous kernel row per step.
+        for (let i = 0; i < inDim; i++) {
+          const v = input[i]!;
+          if (v === 0) continue;
+          for (let j = 0, o = i * units; j < units; j++, o++) output[j]! += v * k[o]!;
+        }
+        if (l.relu) for (let j = 0; j < units; j++) if (output[j]! < 0) output[j] = 0;
+        inDim = units;
+        const t = input;
+        input = output;
+        output = t;
+      }
+      out[3 * r] = input[0]!;
+      out[3 * r + 1] = input[1]!;
+      out[3 * r + 2] = input[2]!;
+    }
+  }
+
+  private plain: PlainDense[] | null = null;
+  private scratch: [Float64Array, Float64Array] | null = null;
+
+  private plainLayers(): PlainDense[] {
+    if (!this.plain) {
+      this.plain = this.model.layers.map((layer, i) => {
+        const config = layer.getConfig() as { activation?: string };
+        const activation = config.activation ?? 'linear';
+        if (activation !== 'relu' && activation !== 'linear') {
+          throw new Error(
+            `fingerprint: layer ${i} has activation ${activation} (the plain pass knows relu, linear)`,
+          );
+        }
+        const [kernel, bias] = layer.getWeights();
+        if (!kernel || !bias || kernel.shape.length !== 2) {
+          throw new Error(`fingerprint: layer ${i} is not a dense layer with a bias`);
+        }
+        return {
+          units: kernel.shape[1]!,
+          kernel: Float64Array.from(kernel.dataSync()),
+          bias: Float64Array.from(bias.dataSync()),
+          relu: activation === 'relu',
+        };
+      });
+      const last = this.plain[this.plain.length - 1];
+      if (last?.units !== 3) throw new Error('fingerprint: the last layer must have 3 outputs');
+      const width = Math.max(this.inputDim, ...this.plain.map((l) => l.units));
+      this.scratch = [new Float64Array(width), new Float64Array(width)];
+    }
+    return this.plain;
+  }
+
   /** Calibrated fixes for several measurement sets at once (null where no anchor of the model was heard). */
   predictMany(batch: ReadonlyArray<readonly Observation[]>): Array<Fix | null> {
     const dim = this.inputDim;
-    const ok = batch.map((o) => hearsAny(this.meta.spec, o));
-    const idx = batch.map((_, i) => i).filter((i) => ok[i]);
+    const spec = this.meta.spec;
+    const idx: number[] = [];
+    const heard: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const h = heardCount(spec, batch[i]!);
+      if (h > 0) {
+        idx.push(i);
+        heard.push(h);
+      }
+    }
     const out: Array<Fix | null> = batch.map(() => null);
     if (idx.length === 0) return out;
     const rows = new Float32Array(idx.length * dim);
     idx.forEach((i, r) => {
-      encodeStandardised(this.meta.spec, batch[i]!, rows.subarray(r * dim, (r + 1) * dim));
+      encodeStandardised(spec, batch[i]!, rows.subarray(r * dim, (r + 1) * dim));
     });
     const pred = this.predictRows(rows, idx.length);
-    const spec = this.meta.spec;
     idx.forEach((i, r) => {
       const p = pred[r]!;
       const v = Math.max(p.variance, this.meta.varFloorM2) * this.meta.covScale;
-      const heard = new Set(batch[i]!.map((o) => o.anchorId));
-      out[i] = {
-        x: p.x,
-        y: p.y,
-        cov: [v, 0, v],
-        model: 'fingerprint',
-        anchors: spec.anchors.filter((a) => heard.has(a)).length,
-      };
+      out[i] = { x: p.x, y: p.y, cov: [v, 0, v], model: 'fingerprint', anchors: heard[r]! };
     });
     return out;
   }

@@ -188,10 +188,63 @@ export function knnFromDistances(
   return { x, y, scatter: [cxx / sw, cxy / sw, cyy / sw], weights: ws };
 }
 
+/**
+ * The k smallest distances' indices in ascending order, ties by index: the first k of `sortedOrder` (a stable
+ * sort) in O(n·k) without sorting all n.
+ */
+export function smallestK(d2: Float64Array, k: number): Uint32Array {
+  const kk = Math.min(k, d2.length);
+  const out = new Uint32Array(kk);
+  let n = 0;
+  for (let j = 0; j < d2.length; j++) {
+    const v = d2[j]!;
+    if (n === kk) {
+      if (!(v < d2[out[kk - 1]!]!)) continue;
+      n--;
+    }
+    // Insert after every kept entry with a distance ≤ v (those have smaller indices: stable).
+    let pos = n;
+    while (pos > 0 && d2[out[pos - 1]!]! > v) {
+      out[pos] = out[pos - 1]!;
+      pos--;
+    }
+    out[pos] = j;
+    n++;
+  }
+  return out;
+}
+
 export function sortedOrder(d2: Float64Array): Uint32Array {
   const idx = new Uint32Array(d2.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   return idx.sort((a, b) => d2[a]! - d2[b]!);
+}
+
+/**
+ * `combineDistances(channelDistances(points, q), rssiWeight, rangeWeight)` in one pass (same sums, same order, so
+ * the same values) without the per-channel arrays.
+ */
+export function weightedDistances(
+  points: readonly KnnPoint[],
+  q: { rssi: Float64Array; range: Float64Array },
+  rssiWeight: number,
+  rangeWeight: number,
+): Float64Array {
+  const out = new Float64Array(points.length);
+  const a = q.rssi.length;
+  for (let j = 0; j < points.length; j++) {
+    const p = points[j]!;
+    let sr = 0;
+    let sg = 0;
+    for (let i = 0; i < a; i++) {
+      const e = q.rssi[i]! - p.rssi[i]!;
+      sr += e * e;
+      const f = q.range[i]! - p.range[i]!;
+      sg += f * f;
+    }
+    out[j] = rssiWeight * sr + rangeWeight * sg;
+  }
+  return out;
 }
 
 export function combineDistances(
@@ -218,9 +271,14 @@ export interface KnnPrediction {
 export function predictKnn(model: KnnModel, observations: readonly Observation[]): KnnPrediction | null {
   if (model.points.length === 0 || !hearsAny(model.spec, observations)) return null;
   const q = encodeNoiseScaled(model.spec, observations);
-  const ch = channelDistances(model.points, q);
-  const d2 = combineDistances(ch, model.params.rssiWeight, model.params.rangeWeight);
-  const r = knnFromDistances(model.points, d2, model.params.k, model.params.kernel);
+  const d2 = weightedDistances(model.points, q, model.params.rssiWeight, model.params.rangeWeight);
+  const r = knnFromDistances(
+    model.points,
+    d2,
+    model.params.k,
+    model.params.kernel,
+    smallestK(d2, model.params.k),
+  );
   const c = knnCovariance(r.scatter, model.floorVarM2);
   const fix: Fix = {
     x: r.x,

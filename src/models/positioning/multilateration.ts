@@ -1,7 +1,7 @@
 import type { BiasGrid } from './bias-map.js';
 import type { Observation } from './observation.js';
 import { type AnchorRanging, correctRange, MIN_DISTANCE_M } from './ranging.js';
-import { defaultRobustK, type RobustLoss, robustRho, robustWeight } from './robust.js';
+import { defaultRobustK, type RobustLoss } from './robust.js';
 
 // Weighted non-linear least squares for one 2-D position from per-anchor ranges and RSSI, solved with our own
 // Levenberg–Marquardt on a robust (Huber/Cauchy) cost by iteratively reweighted least squares. 2 unknowns make
@@ -85,9 +85,26 @@ export interface Term {
   n10: number;
   anchor: string;
   /** Location-dependent bias of this anchor and channel (same units as value), when the model has a bias map. */
-  bias?: BiasGrid;
+  bias?: BiasGrid | undefined;
   /** log(σ_local/σ): the local noise of this anchor and channel, when the model's bias map has one. */
-  logScale?: BiasGrid;
+  logScale?: BiasGrid | undefined;
+  /** Everything but the measured value, precomputed at the start grid's points (see `termTemplates`). */
+  table?: TermTable | undefined;
+}
+
+/**
+ * A term's measurement-independent parts at every point of the start grid of one box: predicted value (corrected
+ * range d, or 10n·log10 d for RSSI), bias, local σ and log(σ_local/σ). With it the grid's cost is a few
+ * operations per point and term, with exactly the arithmetic of the direct evaluation (same results).
+ */
+export interface TermTable {
+  box: Bounds;
+  nx: number;
+  ny: number;
+  pred: Float64Array;
+  bias: Float64Array;
+  sigma: Float64Array;
+  logScale: Float64Array;
 }
 
 export function buildTerms(
@@ -104,11 +121,10 @@ export function buildTerms(
     if (!a || !r) continue;
     const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
     if (params.useRtt && o.range !== undefined && r.rtt?.informative) {
-      const b = bias?.get(`${o.anchorId}|range`);
-      const ls = bias?.get(`${o.anchorId}|range|ls`);
       terms.push({
-        ...(b ? { bias: b } : {}),
-        ...(ls ? { logScale: ls } : {}),
+        bias: bias?.get(`${o.anchorId}|range`),
+        logScale: bias?.get(`${o.anchorId}|range|ls`),
+        table: undefined,
         ax: a.x,
         ay: a.y,
         dz2,
@@ -121,11 +137,10 @@ export function buildTerms(
       });
     }
     if (params.useRssi && o.rssi !== undefined && r.rssi) {
-      const b = bias?.get(`${o.anchorId}|rssi`);
-      const ls = bias?.get(`${o.anchorId}|rssi|ls`);
       terms.push({
-        ...(b ? { bias: b } : {}),
-        ...(ls ? { logScale: ls } : {}),
+        bias: bias?.get(`${o.anchorId}|rssi`),
+        logScale: bias?.get(`${o.anchorId}|rssi|ls`),
+        table: undefined,
         ax: a.x,
         ay: a.y,
         dz2,
@@ -142,7 +157,194 @@ export function buildTerms(
 }
 
 export function countAnchors(terms: readonly Term[]): number {
-  return new Set(terms.filter((t) => t.kind !== 2).map((t) => t.anchor)).size;
+  let n = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    if (t.kind === 2) continue;
+    let seen = false;
+    for (let j = 0; j < i; j++) {
+      if (terms[j]!.kind !== 2 && terms[j]!.anchor === t.anchor) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) n++;
+  }
+  return n;
+}
+
+/** Per anchor, its terms without the measured value (and their start-grid tables): built once per model. */
+export interface AnchorTermTemplates {
+  range: Omit<Term, 'value'> | null;
+  /** Range correction: value = (range − offsetM)/scale, as `correctRange`. */
+  offsetM: number;
+  scale: number;
+  rssi: Omit<Term, 'value'> | null;
+}
+
+/**
+ * What `buildTerms` would build for every anchor, minus the measurement, with the start-grid tables of the box
+ * `bounds ± params.marginM` precomputed. `termsFromTemplates` then builds a fix's terms without lookups by name.
+ */
+export function termTemplates(
+  anchors: ReadonlyMap<string, AnchorPosition>,
+  ranging: ReadonlyMap<string, AnchorRanging>,
+  params: MultilaterationParams,
+  bounds: Bounds,
+  bias?: ReadonlyMap<string, BiasGrid>,
+): Map<string, AnchorTermTemplates> {
+  const box = searchBox(bounds, params.marginM);
+  const out = new Map<string, AnchorTermTemplates>();
+  for (const [id, a] of anchors) {
+    const r = ranging.get(id);
+    if (!r) continue;
+    const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
+    const common = { ax: a.x, ay: a.y, dz2, anchor: id };
+    let range: Omit<Term, 'value'> | null = null;
+    if (params.useRtt && r.rtt?.informative) {
+      range = {
+        ...common,
+        bias: bias?.get(`${id}|range`),
+        logScale: bias?.get(`${id}|range|ls`),
+        table: undefined,
+        kind: 0,
+        sigma: r.rtt.sigmaM,
+        p0: 0,
+        n10: 0,
+      };
+      range.table = termTable(range, box, params.gridPoints);
+    }
+    let rssi: Omit<Term, 'value'> | null = null;
+    if (params.useRssi && r.rssi) {
+      rssi = {
+        ...common,
+        bias: bias?.get(`${id}|rssi`),
+        logScale: bias?.get(`${id}|rssi|ls`),
+        table: undefined,
+        kind: 1,
+        sigma: r.rssi.sigmaDb,
+        p0: r.rssi.p0,
+        n10: 10 * r.rssi.exponent,
+      };
+      rssi.table = termTable(rssi, box, params.gridPoints);
+    }
+    if (range || rssi) {
+      out.set(id, { range, rssi, offsetM: r.rtt?.offsetM ?? 0, scale: r.rtt?.scale ?? 1 });
+    }
+  }
+  return out;
+}
+
+/** The same terms as `buildTerms` (same order, same values), from templates. */
+export function termsFromTemplates(
+  observations: readonly Observation[],
+  templates: ReadonlyMap<string, AnchorTermTemplates>,
+): Term[] {
+  const terms: Term[] = [];
+  for (const o of observations) {
+    const tp = templates.get(o.anchorId);
+    if (!tp) continue;
+    if (tp.range && o.range !== undefined) {
+      terms.push({ ...tp.range, value: (o.range - tp.offsetM) / tp.scale });
+    }
+    if (tp.rssi && o.rssi !== undefined) terms.push({ ...tp.rssi, value: o.rssi });
+  }
+  return terms;
+}
+
+/** The box the solver searches: the bounds enlarged by the margin. */
+export function searchBox(bounds: Bounds, marginM: number): Bounds {
+  return {
+    minX: bounds.minX - marginM,
+    minY: bounds.minY - marginM,
+    maxX: bounds.maxX + marginM,
+    maxY: bounds.maxY + marginM,
+  };
+}
+
+// Start-grid coordinates per box and size (the same few boxes every fix).
+const gridCache = new Map<string, { gx: Float64Array; gy: Float64Array }>();
+
+/** Cell centres of the start grid, cell g = i·ny + j (column i, row j). */
+function gridPoints(box: Bounds, nx: number, ny: number): { gx: Float64Array; gy: Float64Array } {
+  const key = `${box.minX},${box.minY},${box.maxX},${box.maxY},${nx},${ny}`;
+  let c = gridCache.get(key);
+  if (!c) {
+    const w = box.maxX - box.minX;
+    const h = box.maxY - box.minY;
+    c = { gx: new Float64Array(nx * ny), gy: new Float64Array(nx * ny) };
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        c.gx[i * ny + j] = box.minX + ((i + 0.5) * w) / nx;
+        c.gy[i * ny + j] = box.minY + ((j + 0.5) * h) / ny;
+      }
+    }
+    if (gridCache.size > 64) gridCache.clear();
+    gridCache.set(key, c);
+  }
+  return c;
+}
+
+/** Columns and rows of the start grid over a box. */
+function gridDims(box: Bounds, gridPoints: number): { nx: number; ny: number } {
+  const w = box.maxX - box.minX;
+  const h = box.maxY - box.minY;
+  const nx = Math.max(2, Math.round(Math.sqrt((gridPoints * w) / h)));
+  const ny = Math.max(2, Math.round(gridPoints / nx));
+  return { nx, ny };
+}
+
+function termTable(t: Omit<Term, 'value'>, box: Bounds, gridPoints: number): TermTable {
+  const { nx, ny } = gridDims(box, gridPoints);
+  const w = box.maxX - box.minX;
+  const h = box.maxY - box.minY;
+  const n = nx * ny;
+  const table: TermTable = {
+    box: { ...box },
+    nx,
+    ny,
+    pred: new Float64Array(n),
+    bias: new Float64Array(n),
+    sigma: new Float64Array(n),
+    logScale: new Float64Array(n),
+  };
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j < ny; j++) {
+      const x = box.minX + ((i + 0.5) * w) / nx;
+      const y = box.minY + ((j + 0.5) * h) / ny;
+      const g = i * ny + j;
+      const dx = x - t.ax;
+      const dy = y - t.ay;
+      const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
+      let b = 0;
+      let ls = 0;
+      if (t.bias) {
+        t.bias.atInto(x, y, SCRATCH_B);
+        b = SCRATCH_B[0]!;
+      }
+      if (t.logScale) {
+        t.logScale.atInto(x, y, SCRATCH_L);
+        ls = SCRATCH_L[0]!;
+      }
+      table.pred[g] = t.kind === 0 ? d : t.n10 * Math.log10(d);
+      table.bias[g] = b;
+      table.sigma[g] = t.sigma * Math.exp(ls);
+      table.logScale[g] = ls;
+    }
+  }
+  return table;
+}
+
+function tableFits(table: TermTable | undefined, box: Bounds, nx: number, ny: number): table is TermTable {
+  return (
+    table !== undefined &&
+    table.nx === nx &&
+    table.ny === ny &&
+    table.box.minX === box.minX &&
+    table.box.minY === box.minY &&
+    table.box.maxX === box.maxX &&
+    table.box.maxY === box.maxY
+  );
 }
 
 /**
@@ -163,7 +365,9 @@ export function priorTerms(mean: { x: number; y: number }, cov: readonly [number
 }
 
 const LN10 = Math.LN10;
-const NO_BIAS: [number, number, number] = [0, 0, 0];
+// Scratch for the bias maps' [value, ∂x, ∂y] (no allocation in the hot loop).
+const SCRATCH_B = new Float64Array(3);
+const SCRATCH_L = new Float64Array(3);
 
 interface Eval {
   cost: number;
@@ -198,9 +402,26 @@ function residual(t: Term, x: number, y: number): Float64Array {
   const dx = x - t.ax;
   const dy = y - t.ay;
   const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
-  const [b, bx, by] = t.bias ? t.bias.at(x, y) : NO_BIAS;
-  const [ls, lsx, lsy] = t.logScale ? t.logScale.at(x, y) : NO_BIAS;
-  const sigma = t.sigma * Math.exp(ls);
+  let b = 0;
+  let bx = 0;
+  let by = 0;
+  if (t.bias) {
+    t.bias.atInto(x, y, SCRATCH_B);
+    b = SCRATCH_B[0]!;
+    bx = SCRATCH_B[1]!;
+    by = SCRATCH_B[2]!;
+  }
+  let ls = 0;
+  let lsx = 0;
+  let lsy = 0;
+  if (t.logScale) {
+    t.logScale.atInto(x, y, SCRATCH_L);
+    ls = SCRATCH_L[0]!;
+    lsx = SCRATCH_L[1]!;
+    lsy = SCRATCH_L[2]!;
+  }
+  // exp(0) = 1 exactly: without a local σ map the product is t.sigma itself.
+  const sigma = t.logScale ? t.sigma * Math.exp(ls) : t.sigma;
   let r: number;
   let px: number;
   let py: number;
@@ -223,33 +444,168 @@ function residual(t: Term, x: number, y: number): Float64Array {
   return RES;
 }
 
+/**
+ * Σ ρ(rᵢ) accumulated term by term. For the Cauchy loss ρ(r) = ½c²·log(1 + (r/c)²), so the sum is ½c²·log Π(1 + uᵢ):
+ * one logarithm per evaluation instead of one per term (the product is flushed into the log before it could
+ * overflow). Same value up to rounding.
+ */
+class RhoSum {
+  private sum = 0;
+  private product = 1;
+  private logProduct = 0;
+
+  constructor(
+    private readonly loss: RobustLoss,
+    private readonly k: number,
+  ) {}
+
+  reset(): void {
+    this.sum = 0;
+    this.product = 1;
+    this.logProduct = 0;
+  }
+
+  /** Adds ρ(r) and returns the IRLS weight ψ(r)/r. */
+  add(r: number): number {
+    const k = this.k;
+    switch (this.loss) {
+      case 'cauchy': {
+        const u = (r / k) * (r / k);
+        this.product *= 1 + u;
+        if (this.product > 1e250) {
+          this.logProduct += Math.log(this.product);
+          this.product = 1;
+        }
+        return 1 / (1 + u);
+      }
+      case 'huber': {
+        const a = Math.abs(r);
+        if (a <= k) {
+          this.sum += 0.5 * r * r;
+          return 1;
+        }
+        this.sum += k * a - 0.5 * k * k;
+        return k / a;
+      }
+      case 'l2':
+        this.sum += 0.5 * r * r;
+        return 1;
+    }
+  }
+
+  value(): number {
+    if (this.loss !== 'cauchy') return this.sum;
+    const product = this.product;
+    if (!Number.isFinite(product)) return Number.POSITIVE_INFINITY;
+    return 0.5 * this.k * this.k * (this.logProduct + Math.log(product));
+  }
+}
+
 export function costAt(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): number {
-  let c = 0;
+  const rho = new RhoSum(loss, k);
+  let ls = 0;
   for (const t of terms) {
     const q = residual(t, x, y);
-    c += robustRho(loss, q[0]!, k) + q[3]!;
+    rho.add(q[0]!);
+    ls += q[3]!;
   }
-  return c;
+  return rho.value() + ls;
+}
+
+/**
+ * `costAt` at every start-grid point from the terms' tables (the same operations in the same order per point as
+ * `costAt` and RhoSum, so the same values).
+ */
+function tableCosts(
+  terms: readonly Term[],
+  gx: Float64Array,
+  gy: Float64Array,
+  loss: RobustLoss,
+  k: number,
+): Float64Array {
+  const n = gx.length;
+  const out = new Float64Array(n);
+  const cauchy = loss === 'cauchy';
+  const huber = loss === 'huber';
+  const m = terms.length;
+  for (let g = 0; g < n; g++) {
+    let sum = 0;
+    let product = 1;
+    let logProduct = 0;
+    let ls = 0;
+    for (let i = 0; i < m; i++) {
+      const t = terms[i]!;
+      let r: number;
+      if (t.kind === 2) r = t.value - (t.ax * gx[g]! + t.ay * gy[g]!);
+      else {
+        const tb = t.table!;
+        r =
+          t.kind === 0
+            ? (t.value - tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!
+            : (t.value - t.p0 + tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!;
+        ls += tb.logScale[g]!;
+      }
+      if (cauchy) {
+        product *= 1 + (r / k) * (r / k);
+        if (product > 1e250) {
+          logProduct += Math.log(product);
+          product = 1;
+        }
+      } else if (huber) {
+        const a = Math.abs(r);
+        sum += a <= k ? 0.5 * r * r : k * a - 0.5 * k * k;
+      } else sum += 0.5 * r * r;
+    }
+    if (cauchy) {
+      sum = Number.isFinite(product)
+        ? 0.5 * k * k * (logProduct + Math.log(product))
+        : Number.POSITIVE_INFINITY;
+    }
+    out[g] = sum + ls;
+  }
+  return out;
 }
 
 function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): Eval {
   const e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
-  for (const t of terms) {
-    const q = residual(t, x, y);
+  evaluateInto(terms, x, y, new RhoSum(loss, k), e);
+  return e;
+}
+
+/** Cost, Gauss–Newton Hessian and gradient at (x, y) into an existing record (the LM loop reuses two). */
+function evaluateInto(terms: readonly Term[], x: number, y: number, rho: RhoSum, e: Eval): void {
+  rho.reset();
+  let ls = 0;
+  let h11 = 0;
+  let h12 = 0;
+  let h22 = 0;
+  let g1 = 0;
+  let g2 = 0;
+  let wr2 = 0;
+  let sw = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const q = residual(terms[i]!, x, y);
     const r = q[0]!;
     const jx = q[1]!;
     const jy = q[2]!;
-    const w = robustWeight(loss, r, k);
-    e.cost += robustRho(loss, r, k) + q[3]!;
-    e.h11 += w * jx * jx;
-    e.h12 += w * jx * jy;
-    e.h22 += w * jy * jy;
-    e.g1 += w * r * jx + q[4]!;
-    e.g2 += w * r * jy + q[5]!;
-    e.wr2 += w * r * r;
-    e.sw += w;
+    const w = rho.add(r);
+    ls += q[3]!;
+    h11 += w * jx * jx;
+    h12 += w * jx * jy;
+    h22 += w * jy * jy;
+    g1 += w * r * jx + q[4]!;
+    g2 += w * r * jy + q[5]!;
+    wr2 += w * r * r;
+    sw += w;
   }
-  return e;
+  e.cost = rho.value() + ls;
+  e.h11 = h11;
+  e.h12 = h12;
+  e.h22 = h22;
+  e.g1 = g1;
+  e.g2 = g2;
+  e.wr2 = wr2;
+  e.sw = sw;
 }
 
 export interface SolveResult {
@@ -265,16 +621,34 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi);
 }
 
-/** Damped Gauss–Newton (LM) from one start; returns the final point and cost. */
+/** Two modes closer than this (m) are one: the later run is dropped. */
+const SAME_MODE_M = 0.05;
+
+/**
+ * Damped Gauss–Newton (LM) from one start; returns the final point and cost. With `knownModes`, a run that comes
+ * within SAME_MODE_M of one of them stops there and is marked `duplicate`: it is in a basin already solved (the
+ * caller would drop its answer as the same mode), so its remaining iterations are saved.
+ */
 export function levenbergMarquardt(
   terms: readonly Term[],
   start: { x: number; y: number },
   box: Bounds,
   params: Pick<MultilaterationParams, 'loss' | 'k' | 'maxIterations'>,
-): { x: number; y: number; cost: number; iterations: number } {
+  knownModes: ReadonlyArray<{ x: number; y: number }> = [],
+): { x: number; y: number; cost: number; iterations: number; duplicate: boolean } {
   let x = clamp(start.x, box.minX, box.maxX);
   let y = clamp(start.y, box.minY, box.maxY);
-  let e = evaluate(terms, x, y, params.loss, params.k);
+  const rho = new RhoSum(params.loss, params.k);
+  let e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
+  let ne: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
+  const near = (px: number, py: number) => {
+    for (const m of knownModes) {
+      if ((m.x - px) * (m.x - px) + (m.y - py) * (m.y - py) <= SAME_MODE_M * SAME_MODE_M) return true;
+    }
+    return false;
+  };
+  if (near(x, y)) return { x, y, cost: Number.NaN, iterations: 0, duplicate: true };
+  evaluateInto(terms, x, y, rho, e);
   let lambda = 1e-3;
   let it = 0;
   for (; it < params.maxIterations; it++) {
@@ -288,21 +662,25 @@ export function levenbergMarquardt(
     const dy = -(a11 * e.g2 - a12 * e.g1) / det;
     const nx = clamp(x + dx, box.minX, box.maxX);
     const ny = clamp(y + dy, box.minY, box.maxY);
-    const ne = evaluate(terms, nx, ny, params.loss, params.k);
+    evaluateInto(terms, nx, ny, rho, ne);
     if (ne.cost <= e.cost) {
-      const moved = Math.hypot(nx - x, ny - y);
+      // Converged when a step moves less than 0.1 mm: (1e-4)² against the squared step.
+      const moved2 = (nx - x) * (nx - x) + (ny - y) * (ny - y);
       x = nx;
       y = ny;
       const improvement = e.cost - ne.cost;
+      const spare = e;
       e = ne;
+      ne = spare;
       lambda = Math.max(lambda / 3, 1e-9);
-      if (moved < 1e-4 || improvement < 1e-10 * (1 + e.cost)) break;
+      if (near(x, y)) return { x, y, cost: e.cost, iterations: it + 1, duplicate: true };
+      if (moved2 < 1e-8 || improvement < 1e-10 * (1 + e.cost)) break;
     } else {
       lambda *= 4;
       if (lambda > 1e10) break;
     }
   }
-  return { x, y, cost: e.cost, iterations: it };
+  return { x, y, cost: e.cost, iterations: it, duplicate: false };
 }
 
 /** Start points: the best cells of a coarse grid over the box, and the signal-weighted anchor centroid. */
@@ -313,23 +691,21 @@ export function startPoints(
 ): Array<{ x: number; y: number }> {
   const w = box.maxX - box.minX;
   const h = box.maxY - box.minY;
-  const nx = Math.max(2, Math.round(Math.sqrt((params.gridPoints * w) / h)));
-  const ny = Math.max(2, Math.round(params.gridPoints / nx));
-  const scored: Array<{ x: number; y: number; c: number }> = [];
-  for (let i = 0; i < nx; i++) {
-    for (let j = 0; j < ny; j++) {
-      const x = box.minX + ((i + 0.5) * w) / nx;
-      const y = box.minY + ((j + 0.5) * h) / ny;
-      scored.push({ x, y, c: costAt(terms, x, y, params.loss, params.k) });
-    }
-  }
-  scored.sort((a, b) => a.c - b.c);
+  const { nx, ny } = gridDims(box, params.gridPoints);
+  const tabled = terms.every((t) => t.kind === 2 || tableFits(t.table, box, nx, ny));
+  const { gx, gy } = gridPoints(box, nx, ny);
+  const n = nx * ny;
+  const gc = tabled ? tableCosts(terms, gx, gy, params.loss, params.k) : new Float64Array(n);
+  if (!tabled) for (let g = 0; g < n; g++) gc[g] = costAt(terms, gx[g]!, gy[g]!, params.loss, params.k);
   // The best cells, kept apart (non-maximum suppression): distinct basins, not three cells of the same one.
+  const order = Array.from({ length: n }, (_, g) => g).sort((a, b) => gc[a]! - gc[b]!);
   const minSep = 1.5 * Math.hypot(w / nx, h / ny);
   const starts: Array<{ x: number; y: number }> = [];
-  for (const c of scored) {
+  for (const g of order) {
     if (starts.length >= Math.max(1, params.starts)) break;
-    if (starts.every((p) => Math.hypot(p.x - c.x, p.y - c.y) > minSep)) starts.push(c);
+    const cx = gx[g]!;
+    const cy = gy[g]!;
+    if (starts.every((p) => Math.hypot(p.x - cx, p.y - cy) > minSep)) starts.push({ x: cx, y: cy });
   }
   // Centroid weighted by closeness (short corrected ranges, strong RSSI).
   let sx = 0;
@@ -359,18 +735,14 @@ export function solveMultilateration(
   extraStarts: ReadonlyArray<{ x: number; y: number }> = [],
 ): SolveResult | null {
   if (terms.length === 0) return null;
-  const box: Bounds = {
-    minX: bounds.minX - params.marginM,
-    minY: bounds.minY - params.marginM,
-    maxX: bounds.maxX + params.marginM,
-    maxY: bounds.maxY + params.marginM,
-  };
+  const box = searchBox(bounds, params.marginM);
   const modes: Array<{ x: number; y: number; cost: number }> = [];
   let iterations = 0;
   for (const s of [...startPoints(terms, box, params), ...extraStarts]) {
-    const r = levenbergMarquardt(terms, s, box, params);
+    const r = levenbergMarquardt(terms, s, box, params, modes);
     iterations += r.iterations;
-    if (modes.every((m) => Math.hypot(m.x - r.x, m.y - r.y) > 0.05)) modes.push(r);
+    if (r.duplicate) continue;
+    if (modes.every((m) => Math.hypot(m.x - r.x, m.y - r.y) > SAME_MODE_M)) modes.push(r);
   }
   if (modes.length === 0) return null;
   modes.sort((a, b) => a.cost - b.cost);

@@ -83,7 +83,8 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
         ...(e.range === undefined ? {} : { range: e.range }),
       }));
       if (fresh.size > 0 && observations.length > 0) {
-        const fs = estimateFixes(model, observations);
+        // Only what the model's answer needs: estimators outside its fusion are not run (unless as a fallback).
+        const fs = estimateFixes(model, observations, { fusedOnly: true });
         const fix = fs.fused;
         if (fix) {
           // Only the new readings are new information: older ones were already folded into the track.

@@ -21,16 +21,20 @@ function halton(i: number, base: number): number {
   return r;
 }
 
-const NORMALS: ReadonlyArray<readonly [number, number]> = Array.from({ length: N }, (_, i) => {
+/** The fixed standard-normal points (exported for the equality test of the lookup grid). */
+export const NORMALS: ReadonlyArray<readonly [number, number]> = Array.from({ length: N }, (_, i) => {
   const u1 = halton(i + 1, 2);
   const u2 = halton(i + 1, 3);
   const r = Math.sqrt(-2 * Math.log(1 - u1 * 0.999999));
   return [r * Math.cos(2 * Math.PI * u2), r * Math.sin(2 * Math.PI * u2)] as const;
 });
 
+// Largest |z1| and |z2| of the points: bounds the spread of the transformed set (the early exit below).
+const MAX_Z1 = Math.max(...NORMALS.map((z) => Math.abs(z[0])));
+const MAX_Z2 = Math.max(...NORMALS.map((z) => Math.abs(z[1])));
+
 interface IndexedRoom {
   id: string;
-  floor: number | undefined;
   polygon: ReadonlyArray<{ x: number; y: number }>;
   minX: number;
   minY: number;
@@ -38,30 +42,170 @@ interface IndexedRoom {
   maxY: number;
 }
 
-// Bounding boxes per site, computed once (the polygon test is the hot loop: 512 points per estimate).
-const indexCache = new WeakMap<Site, IndexedRoom[]>();
+/**
+ * The rooms of one floor and a lookup grid over the site bounds: each cell holds the index of the room that owns
+ * every point of it (first declared room wins), NONE when no room touches it, or MIXED when a room's edge or
+ * corner comes near it — only MIXED cells run the exact polygon test, so the answer is the exact test's.
+ */
+interface RoomIndex {
+  rooms: IndexedRoom[];
+  x0: number;
+  y0: number;
+  cell: number;
+  nx: number;
+  ny: number;
+  cells: Int16Array;
+}
 
-function indexRooms(site: Site): IndexedRoom[] {
-  let rooms = indexCache.get(site);
-  if (!rooms) {
-    rooms = site.rooms.map((r) => ({
+const NONE = -1;
+const MIXED = -2;
+const MAX_LOOKUP_CELLS = 65_536;
+// Points within pointInPolygon's edge tolerance of an edge count as on it: cells that close are MIXED.
+const EDGE_MARGIN = 1e-6;
+
+// Per site and floor, computed once (the polygon test is the hot loop: 512 points per estimate).
+const indexCache = new WeakMap<Site, Map<number | undefined, RoomIndex>>();
+
+function roomIndex(site: Site, floor: number | undefined): RoomIndex {
+  let perFloor = indexCache.get(site);
+  if (!perFloor) {
+    perFloor = new Map();
+    indexCache.set(site, perFloor);
+  }
+  let index = perFloor.get(floor);
+  if (!index) {
+    index = buildRoomIndex(site, floor);
+    perFloor.set(floor, index);
+  }
+  return index;
+}
+
+function buildRoomIndex(site: Site, floor: number | undefined): RoomIndex {
+  const rooms: IndexedRoom[] = site.rooms
+    .filter((r) => floor === undefined || r.floor === undefined || r.floor === floor)
+    .map((r) => ({
       id: r.id,
-      floor: r.floor,
       polygon: r.polygon,
       minX: Math.min(...r.polygon.map((p) => p.x)),
       minY: Math.min(...r.polygon.map((p) => p.y)),
       maxX: Math.max(...r.polygon.map((p) => p.x)),
       maxY: Math.max(...r.polygon.map((p) => p.y)),
     }));
-    indexCache.set(site, rooms);
+  const b = site.bounds;
+  const w = b.maxX - b.minX;
+  const h = b.maxY - b.minY;
+  // About 5 cm cells, capped; an odd fraction so cell edges rarely fall on walls drawn on round coordinates.
+  let cell = 0.0493;
+  while (Math.ceil(w / cell) * Math.ceil(h / cell) > MAX_LOOKUP_CELLS) cell *= 1.5;
+  const nx = Math.max(1, Math.ceil(w / cell));
+  const ny = Math.max(1, Math.ceil(h / cell));
+  const cells = new Int16Array(nx * ny);
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j < ny; j++) {
+      cells[j * nx + i] = classifyCell(
+        rooms,
+        b.minX + i * cell - EDGE_MARGIN,
+        b.minY + j * cell - EDGE_MARGIN,
+        b.minX + (i + 1) * cell + EDGE_MARGIN,
+        b.minY + (j + 1) * cell + EDGE_MARGIN,
+      );
+    }
   }
-  return rooms;
+  return { rooms, x0: b.minX, y0: b.minY, cell, nx, ny, cells };
+}
+
+/** The room owning the whole closed cell, NONE, or MIXED (some room's boundary comes near it). */
+function classifyCell(rooms: readonly IndexedRoom[], x0: number, y0: number, x1: number, y1: number): number {
+  for (let r = 0; r < rooms.length; r++) {
+    const room = rooms[r]!;
+    if (room.maxX < x0 || room.minX > x1 || room.maxY < y0 || room.minY > y1) continue;
+    const poly = room.polygon;
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      if (segmentTouchesBox(poly[j]!, poly[i]!, x0, y0, x1, y1)) return MIXED;
+    }
+    // No edge comes near: the cell is wholly inside or wholly outside this room.
+    if (pointInPolygon({ x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, poly)) return r;
+  }
+  return NONE;
+}
+
+/** Segment ab meets the closed box (Liang–Barsky clipping). */
+function segmentTouchesBox(
+  a: { x: number; y: number },
+  b: { x: number; y: number },
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): boolean {
+  let t0 = 0;
+  let t1 = 1;
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const clip = (p: number, q: number): boolean => {
+    if (p === 0) return q >= 0;
+    const t = q / p;
+    if (p < 0) {
+      if (t > t1) return false;
+      if (t > t0) t0 = t;
+    } else {
+      if (t < t0) return false;
+      if (t < t1) t1 = t;
+    }
+    return true;
+  };
+  return clip(-dx, a.x - x0) && clip(dx, x1 - a.x) && clip(-dy, a.y - y0) && clip(dy, y1 - a.y);
+}
+
+function exactRoom(rooms: readonly IndexedRoom[], px: number, py: number): number {
+  for (let r = 0; r < rooms.length; r++) {
+    const room = rooms[r]!;
+    if (
+      px >= room.minX &&
+      px <= room.maxX &&
+      py >= room.minY &&
+      py <= room.maxY &&
+      pointInPolygon({ x: px, y: py }, room.polygon)
+    ) {
+      return r;
+    }
+  }
+  return NONE;
+}
+
+function lookupRoom(index: RoomIndex, px: number, py: number): number {
+  const i = Math.floor((px - index.x0) / index.cell);
+  const j = Math.floor((py - index.y0) / index.cell);
+  if (i >= 0 && j >= 0 && i < index.nx && j < index.ny) {
+    const c = index.cells[j * index.nx + i]!;
+    if (c !== MIXED) return c;
+  }
+  return exactRoom(index.rooms, px, py);
+}
+
+/** The room owning every cell of the box, or MIXED. */
+function uniformRoom(index: RoomIndex, x0: number, y0: number, x1: number, y1: number): number {
+  const i0 = Math.floor((x0 - index.x0) / index.cell);
+  const i1 = Math.floor((x1 - index.x0) / index.cell);
+  const j0 = Math.floor((y0 - index.y0) / index.cell);
+  const j1 = Math.floor((y1 - index.y0) / index.cell);
+  if (i0 < 0 || j0 < 0 || i1 >= index.nx || j1 >= index.ny) return MIXED;
+  if ((i1 - i0 + 1) * (j1 - j0 + 1) > 256) return MIXED;
+  const first = index.cells[j0 * index.nx + i0]!;
+  if (first < 0) return MIXED;
+  for (let j = j0; j <= j1; j++) {
+    for (let i = i0; i <= i1; i++) if (index.cells[j * index.nx + i] !== first) return MIXED;
+  }
+  return first;
 }
 
 export interface RoomProbability {
   room: string;
   probability: number;
 }
+
+const COUNTS = new Int32Array(4096);
+const ORDER = new Int32Array(4096);
 
 /** Probabilities of the rooms (descending), and of no room; empty when the site has no rooms. */
 export function roomProbabilities(
@@ -71,24 +215,36 @@ export function roomProbabilities(
   cov: Cov2,
   floor?: number,
 ): { rooms: RoomProbability[]; none: number } {
-  const rooms = indexRooms(site).filter(
-    (r) => floor === undefined || r.floor === undefined || r.floor === floor,
-  );
+  if (site.rooms.length === 0) return { rooms: [], none: 1 };
+  const index = roomIndex(site, floor);
+  const rooms = index.rooms;
   if (rooms.length === 0) return { rooms: [], none: 1 };
   const [l11, l21, l22] = chol2(cov);
-  const counts = new Map<string, number>();
+  const b = site.bounds;
+  // Every point of the set inside one room's cells (and the bounds): all the mass is that room's.
+  const hx = l11 * MAX_Z1;
+  const hy = Math.abs(l21) * MAX_Z1 + l22 * MAX_Z2;
+  if (x - hx >= b.minX && x + hx <= b.maxX && y - hy >= b.minY && y + hy <= b.maxY) {
+    const r = uniformRoom(index, x - hx, y - hy, x + hx, y + hy);
+    if (r >= 0) return { rooms: [{ room: rooms[r]!.id, probability: 1 }], none: 0 };
+  }
+  const many = rooms.length > COUNTS.length;
+  const counts = many ? new Int32Array(rooms.length) : COUNTS;
+  const order = many ? new Int32Array(rooms.length) : ORDER;
+  counts.fill(0, 0, rooms.length);
+  let seen = 0;
   let none = 0;
   let inBounds = 0;
-  const b = site.bounds;
   for (const [z1, z2] of NORMALS) {
-    const p = { x: x + l11 * z1, y: y + l21 * z1 + l22 * z2 };
-    if (p.x < b.minX || p.x > b.maxX || p.y < b.minY || p.y > b.maxY) continue;
+    const px = x + l11 * z1;
+    const py = y + l21 * z1 + l22 * z2;
+    if (px < b.minX || px > b.maxX || py < b.minY || py > b.maxY) continue;
     inBounds++;
-    const room = rooms.find(
-      (r) => p.x >= r.minX && p.x <= r.maxX && p.y >= r.minY && p.y <= r.maxY && pointInPolygon(p, r.polygon),
-    );
-    if (room) counts.set(room.id, (counts.get(room.id) ?? 0) + 1);
-    else none++;
+    const r = lookupRoom(index, px, py);
+    if (r >= 0) {
+      if (counts[r] === 0) order[seen++] = r;
+      counts[r]!++;
+    } else none++;
   }
   if (inBounds === 0) {
     // The whole estimate is off the plan: fall back to the room at the clamped point.
@@ -96,8 +252,12 @@ export function roomProbabilities(
     const room = rooms.find((r) => pointInPolygon(p, r.polygon));
     return room ? { rooms: [{ room: room.id, probability: 1 }], none: 0 } : { rooms: [], none: 1 };
   }
-  const out = [...counts.entries()]
-    .map(([room, c]) => ({ room, probability: c / inBounds }))
-    .sort((p, q) => q.probability - p.probability);
+  const out: RoomProbability[] = [];
+  for (let i = 0; i < seen; i++) {
+    const r = order[i]!;
+    out.push({ room: rooms[r]!.id, probability: counts[r]! / inBounds });
+  }
+  // Stable: equal probabilities keep the order in which the rooms were first met (as before the index).
+  out.sort((p, q) => q.probability - p.probability);
   return { rooms: out, none: none / inBounds };
 }

@@ -53,6 +53,8 @@ export interface PositioningTrainOptions {
   runtime?: Partial<RuntimeParams>;
   /** Overall progress in [0, 1] with the current stage. */
   onProgress?: (stage: string, fraction: number) => void;
+  /** Also return the held-out fixes of every estimator and of the chosen fusion (for analysis and benches). */
+  keepOutOfFold?: boolean;
 }
 
 export interface CvMetrics extends ErrorSummary {
@@ -98,6 +100,8 @@ export interface PositioningTrainReport {
 export interface PositioningTrainResult {
   model: PositioningModel;
   report: PositioningTrainReport;
+  /** With `keepOutOfFold`: per sample, each estimator's held-out fix (calibrated) and the chosen fusion's. */
+  outOfFold?: Partial<Record<ModelName, Array<Fix | null>>>;
 }
 
 type Oof = Array<Fix | null>;
@@ -528,6 +532,7 @@ export async function trainPositioning(
   };
   progress('done', 1);
   return {
+    ...(options.keepOutOfFold ? { outOfFold: { ...oof, fusion: fusedOof } } : {}),
     model: { data: modelData, fingerprint },
     report: {
       data,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildFeatureSpec } from '../../../src/models/positioning/features.js';
+import {
+  buildFeatureSpec,
+  encodeStandardised,
+  featureLength,
+} from '../../../src/models/positioning/features.js';
 import { FingerprintNet } from '../../../src/models/positioning/fingerprint.js';
 import { initTensorFlow, tf } from '../../../src/models/positioning/tf-runtime.js';
 import { createSimulatedWorld } from '../../../src/sim/index.js';
@@ -53,10 +57,30 @@ describe('TF.js fingerprint network', () => {
     expect(net.predict([{ anchorId: '203.0.113.9', rssi: -50 }])).toBeNull();
   });
 
+  it('the plain forward pass (what scoring runs) equals TF.js predict to 1e-5', () => {
+    const dim = featureLength(spec);
+    const rows = new Float32Array(test.length * dim);
+    test.forEach((s, i) => {
+      encodeStandardised(spec, s.observations, rows.subarray(i * dim, (i + 1) * dim));
+    });
+    // Some rows with anchors missing (imputed values, mask 0).
+    encodeStandardised(spec, test[0]!.observations.slice(0, 1), rows.subarray(0, dim));
+    const plain = net.predictRows(rows, test.length);
+    const viaTf = net.predictRowsTf(rows, test.length);
+    expect(plain).toHaveLength(test.length);
+    plain.forEach((p, i) => {
+      const t = viaTf[i]!;
+      expect(Math.abs(p.x - t.x)).toBeLessThan(1e-5);
+      expect(Math.abs(p.y - t.y)).toBeLessThan(1e-5);
+      expect(Math.abs(p.variance - t.variance) / t.variance).toBeLessThan(1e-5);
+    });
+  });
+
   it('leaks no tensor when scoring', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) net.predictMany(test.map((s) => s.observations));
     net.predict(test[1]!.observations);
+    net.predictRowsTf(encodeStandardised(spec, test[2]!.observations), 1);
     expect(tf.memory().numTensors).toBe(before);
   });
 

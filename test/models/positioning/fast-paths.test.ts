@@ -1,0 +1,233 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type BiasMapData, buildBiasGrids } from '../../../src/models/positioning/bias-map.js';
+import { coverageRadius } from '../../../src/models/positioning/fix.js';
+import { pointInPolygon } from '../../../src/models/positioning/geometry.js';
+import { smallestK, sortedOrder } from '../../../src/models/positioning/knn.js';
+import { type Cov2, chol2 } from '../../../src/models/positioning/linalg2.js';
+import {
+  buildTerms,
+  DEFAULT_MULTILATERATION,
+  type MultilaterationParams,
+  searchBox,
+  solveMultilateration,
+  startPoints,
+  termsFromTemplates,
+  termTemplates,
+} from '../../../src/models/positioning/multilateration.js';
+import type { AnchorRanging } from '../../../src/models/positioning/ranging.js';
+import { NORMALS, roomProbabilities } from '../../../src/models/positioning/rooms.js';
+import { parseSite, type Site } from '../../../src/models/positioning/site.js';
+import { Rng } from '../../../src/sim/prng.js';
+
+// The Positioner's fast paths (lookup tables, precomputed start grids, partial selection, tabulated radius) must
+// give the answers of the plain computations they replace. Each is checked here against that plain computation.
+
+describe('fast paths give the plain computations’ answers', () => {
+  it('room probabilities through the lookup grid equal the exact polygon test at every sample point', () => {
+    // Rooms with shared walls, a diagonal edge, a concave room, and a gap (no room) between them.
+    const parsed = parseSite({
+      bounds: { minX: 0, minY: 0, maxX: 10, maxY: 8 },
+      anchors: [{ id: 'a', x: 0, y: 0 }],
+      rooms: [
+        {
+          id: 'living',
+          polygon: [
+            [0, 0],
+            [4, 0],
+            [4, 4],
+            [0, 4],
+          ],
+        },
+        {
+          id: 'bed',
+          polygon: [
+            [4, 0],
+            [7, 0],
+            [7, 3],
+            [5, 4],
+            [4, 4],
+          ],
+        },
+        {
+          id: 'ell',
+          polygon: [
+            [0, 4],
+            [6, 4],
+            [6, 8],
+            [3, 8],
+            [3, 6],
+            [0, 6],
+          ],
+        },
+        {
+          id: 'hall',
+          polygon: [
+            [7.5, 0],
+            [10, 0],
+            [10, 8],
+            [7.5, 8],
+          ],
+        },
+      ],
+    });
+    if (!parsed.ok) throw new Error(parsed.error);
+    const site: Site = parsed.site;
+    const reference = (x: number, y: number, cov: Cov2) => {
+      const [l11, l21, l22] = chol2(cov);
+      const counts = new Map<string, number>();
+      let none = 0;
+      let inBounds = 0;
+      for (const [z1, z2] of NORMALS) {
+        const p = { x: x + l11 * z1, y: y + l21 * z1 + l22 * z2 };
+        const b = site.bounds;
+        if (p.x < b.minX || p.x > b.maxX || p.y < b.minY || p.y > b.maxY) continue;
+        inBounds++;
+        const room = site.rooms.find((r) => pointInPolygon(p, r.polygon));
+        if (room) counts.set(room.id, (counts.get(room.id) ?? 0) + 1);
+        else none++;
+      }
+      const rooms = [...counts].map(([room, c]) => ({ room, probability: c / inBounds }));
+      rooms.sort((p, q) => q.probability - p.probability);
+      return { rooms, none: none / inBounds };
+    };
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.2, max: 9.8, noNaN: true }),
+        fc.double({ min: 0.2, max: 7.8, noNaN: true }),
+        fc.double({ min: 0.0005, max: 4, noNaN: true }),
+        fc.double({ min: 0.0005, max: 4, noNaN: true }),
+        fc.double({ min: -0.95, max: 0.95, noNaN: true }),
+        (x, y, vx, vy, rho) => {
+          const cov: Cov2 = [vx, rho * Math.sqrt(vx * vy), vy];
+          expect(roomProbabilities(site, x, y, cov)).toEqual(reference(x, y, cov));
+        },
+      ),
+      { numRuns: 400, seed: 7 },
+    );
+    // Points exactly on shared walls and corners (the first declared room wins).
+    for (const [x, y] of [
+      [4, 2],
+      [4, 4],
+      [6, 3.5],
+      [3, 6],
+      [7.5, 4],
+    ] as const) {
+      expect(roomProbabilities(site, x, y, [1e-9, 0, 1e-9])).toEqual(reference(x, y, [1e-9, 0, 1e-9]));
+    }
+  });
+
+  it('the tabulated 95 % radius equals the bisection of the Gaussian mass to 1e-9', () => {
+    // The plain computation: bisection on the angular integral (48-point trapezoid), in the bracket fix.ts used
+    // before the table (for very thin ellipses the trapezoid never reaches p and both answers are its top).
+    const bisect = (cov: Cov2, p: number) => {
+      const tr = cov[0] + cov[2];
+      const r = Math.sqrt(((cov[0] - cov[2]) / 2) ** 2 + cov[1] ** 2);
+      const l1 = Math.max(tr / 2 + r, 1e-12);
+      const l2 = Math.max(tr / 2 - r, 1e-12);
+      const mass = (rad: number) => {
+        let s = 0;
+        for (let i = 0; i < 48; i++) {
+          const phi = (Math.PI * 2 * (i + 0.5)) / 48;
+          const a = Math.cos(phi) ** 2 / l1 + Math.sin(phi) ** 2 / l2;
+          s += (1 - Math.exp((-a * rad * rad) / 2)) / a;
+        }
+        return s / 48 / Math.sqrt(l1 * l2);
+      };
+      const q = Math.sqrt(-2 * Math.log(1 - p));
+      let lo = Math.sqrt(l2) * q * 0.999;
+      let hi = Math.sqrt(l1) * q * 1.001;
+      for (let i = 0; i < 200; i++) {
+        const mid = (lo + hi) / 2;
+        if (mass(mid) < p) lo = mid;
+        else hi = mid;
+      }
+      return (lo + hi) / 2;
+    };
+    const rng = new Rng(3);
+    for (let i = 0; i < 300; i++) {
+      const a = Math.exp(rng.uniform(-6, 6));
+      const b = Math.exp(rng.uniform(-6, 6));
+      const c = rng.uniform(-0.99, 0.99) * Math.sqrt(a * b);
+      for (const p of [0.95, 0.5]) {
+        const want = bisect([a, c, b], p);
+        expect(Math.abs(coverageRadius([a, c, b], p) - want) / want).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('partial selection of the k nearest equals the first k of the stable sort, ties by index', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 40 }),
+        (values, k) => {
+          const d2 = Float64Array.from(values, (v) => v / 4);
+          expect(Array.from(smallestK(d2, k))).toEqual(Array.from(sortedOrder(d2)).slice(0, k));
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  it('multilateration from model templates (precomputed start grid) equals the plain terms and grid', () => {
+    const bounds = { minX: 0, minY: 0, maxX: 12, maxY: 9 };
+    const anchors = new Map([
+      ['a', { x: 0.5, y: 0.5, z: 2.2 }],
+      ['b', { x: 11, y: 1 }],
+      ['c', { x: 11.5, y: 8.5, z: 1.5 }],
+      ['d', { x: 1, y: 8 }],
+      ['e', { x: 6, y: 4 }],
+    ]);
+    const ranging = new Map<string, AnchorRanging>(
+      [...anchors.keys()].map((id, i) => [
+        id,
+        {
+          anchorId: id,
+          rssi: { p0: -40 - i, exponent: 2.4 + 0.2 * i, sigmaDb: 4 + i / 2, n: 50 },
+          rtt: i % 2 === 0 ? { offsetM: 1.5, scale: 1.05, sigmaM: 0.6, informative: true, n: 50 } : null,
+        },
+      ]),
+    );
+    const rng = new Rng(5);
+    // A bias map with a local σ: residuals at 30 walk points.
+    const biasMap: BiasMapData = {
+      bandwidthM: 1.5,
+      shrinkage: 0.5,
+      anchors: [...anchors.keys()],
+      points: Array.from({ length: 30 }, () => ({
+        x: rng.uniform(0, 12),
+        y: rng.uniform(0, 9),
+        range: [...anchors.keys()].map(() => rng.gaussian(0, 0.5)),
+        rssi: [...anchors.keys()].map(() => rng.gaussian(0, 3)),
+        rangeSq: [...anchors.keys()].map(() => rng.uniform(0.1, 1)),
+        rssiSq: [...anchors.keys()].map(() => rng.uniform(4, 30)),
+      })),
+      sigma: { range: [0.6, null, 0.6, null, 0.6], rssi: [4, 4.5, 5, 5.5, 6] },
+    };
+    for (const loss of ['huber', 'cauchy', 'l2'] as const) {
+      const params: MultilaterationParams = { ...DEFAULT_MULTILATERATION, loss, deviceHeight: 1, marginM: 1 };
+      const grids = buildBiasGrids(biasMap, searchBox(bounds, params.marginM), true);
+      const templates = termTemplates(anchors, ranging, params, bounds, grids);
+      for (let i = 0; i < 40; i++) {
+        const p = { x: rng.uniform(0, 12), y: rng.uniform(0, 9) };
+        const observations = [...anchors].map(([anchorId, a]) => ({
+          anchorId,
+          rssi: -45 - 25 * Math.log10(Math.hypot(p.x - a.x, p.y - a.y) + 0.5) + rng.gaussian(0, 4),
+          range: 1.5 + 1.05 * Math.hypot(p.x - a.x, p.y - a.y) + rng.gaussian(0, 0.7),
+        }));
+        const plain = buildTerms(observations, anchors, ranging, params, grids);
+        const fast = termsFromTemplates(observations, templates);
+        expect(fast.map((t) => [t.anchor, t.kind, t.value])).toEqual(
+          plain.map((t) => [t.anchor, t.kind, t.value]),
+        );
+        expect(fast.every((t) => t.table !== undefined)).toBe(true);
+        const box = searchBox(bounds, params.marginM);
+        expect(startPoints(fast, box, params)).toEqual(startPoints(plain, box, params));
+        expect(solveMultilateration(fast, bounds, params)).toEqual(
+          solveMultilateration(plain, bounds, params),
+        );
+      }
+    }
+  });
+});
