@@ -7,10 +7,11 @@ import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Agent, startAgent } from '../agent/agent.js';
 import { createSimulatedSource } from '../agent/sources/simulated-source.js';
+import { anomalyPlugin } from '../hub/anomaly-routes.js';
 import { buildHub, type Hub } from '../hub/build-hub.js';
 import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
-import { openPipeline } from '../ingest/open-pipeline.js';
-import type { Pipeline, PipelineOptions } from '../ingest/pipeline.js';
+import { type OpenedPipeline, openPipeline } from '../ingest/open-pipeline.js';
+import type { PipelineOptions } from '../ingest/pipeline.js';
 import { readLatest } from '../training/model-dir.js';
 import { type Command, UsageError } from './command.js';
 import { LiveView } from './demo-view.js';
@@ -146,7 +147,7 @@ async function run(argv: string[]): Promise<number> {
   const agentId = 'demo_agent_001';
   const agentToken = randomBytes(16).toString('hex');
   const viewerToken = randomBytes(16).toString('hex');
-  let pipeline: Pipeline | undefined;
+  let pipeline: OpenedPipeline | undefined;
   let hub: Hub | undefined;
   let agent: Agent | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -179,10 +180,10 @@ async function run(argv: string[]): Promise<number> {
       sink: pipeline.sink,
       results: pipeline.results,
       registry: pipeline.registry,
-      deadLetters: (limit?: number) => (pipeline as Pipeline).deadLetters(limit),
+      deadLetters: (limit?: number) => (pipeline as OpenedPipeline).deadLetters(limit),
       metrics,
       logger: log,
-      plugins: [dashboardPlugin({ site: sitePath, modelDir })],
+      plugins: [anomalyPlugin({ store: pipeline.anomalies }), dashboardPlugin({ site: sitePath, modelDir })],
     };
     const config = {
       host,

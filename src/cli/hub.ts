@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ZodError } from 'zod';
+import { anomalyPlugin } from '../hub/anomaly-routes.js';
 import { buildHub, type Hub } from '../hub/build-hub.js';
 import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
 import { type HubConfigInput, parseHubConfig, TokenFile } from '../hub/hub-config.js';
-import { openPipeline } from '../ingest/open-pipeline.js';
-import type { Pipeline, PipelineOptions } from '../ingest/pipeline.js';
+import { type OpenedPipeline, openPipeline } from '../ingest/open-pipeline.js';
+import type { PipelineOptions } from '../ingest/pipeline.js';
 import { type Command, UsageError } from './command.js';
+import { parseDuration } from './duration.js';
 
 const USAGE = `usage: sbp hub --tokens FILE [options]
 
@@ -32,6 +34,8 @@ options:
   --prefix P               Redis key prefix of the deployment (with --redis)  (default sbp)
   --data-dir DIR           embedded storage (device registry, calibration samples) (default .sbp-data)
   --model-dir DIR          model directory the embedded worker loads
+  --retrain-every D        embedded worker: retrain the anomaly model from recent history every D (24h, 7d, off)
+                           (default 24h; needs --model-dir)
   --site FILE              site.json the dashboard draws (default: the live model's site)
   --hub-id ID              this hub's id in ingest records                   (default hub-<random>)
   --log-level L            fatal|error|warn|info|debug|trace|silent (logs go to stderr) (default info)
@@ -54,6 +58,7 @@ const OPTIONS = {
   prefix: { type: 'string' },
   'data-dir': { type: 'string' },
   'model-dir': { type: 'string' },
+  'retrain-every': { type: 'string' },
   site: { type: 'string' },
   'hub-id': { type: 'string' },
   'log-level': { type: 'string' },
@@ -178,7 +183,9 @@ async function run(argv: string[]): Promise<number> {
     options.prefix = values.prefix;
   }
   if (values['model-dir'] !== undefined) options.modelDir = values['model-dir'];
-  let pipeline: Pipeline;
+  const retrainEveryMs = parseDuration('retrain-every', values['retrain-every'] ?? '24h');
+  if (retrainEveryMs > 0) options.tuning = { anomaly: { retrainEveryMs } };
+  let pipeline: OpenedPipeline;
   try {
     pipeline = await openPipeline(options);
   } catch (error) {
@@ -217,6 +224,7 @@ async function run(argv: string[]): Promise<number> {
       metrics,
       logger: log,
       plugins: [
+        anomalyPlugin({ store: pipeline.anomalies }),
         dashboardPlugin({
           ...(values.site === undefined ? {} : { site: values.site }),
           ...(values['model-dir'] === undefined ? {} : { modelDir: values['model-dir'] }),

@@ -13,6 +13,7 @@ import { CALIBRATION_FILE } from '../store/calibration-log.js';
 import { readRedisCalibrations } from '../store/redis-ingest-store.js';
 import { redisKeys } from '../store/redis-keys.js';
 import { type Command, UsageError } from './command.js';
+import { parseDuration } from './duration.js';
 
 const USAGE = `usage: sbp worker --redis URL [options]
 
@@ -25,6 +26,8 @@ Prints "worker <id> ready" when running. SIGINT/SIGTERM hand its partitions over
 options:
   --redis URL              Redis to work on (or REDIS_URL)                          (required)
   --model-dir DIR          model directory: loads the version LATEST names, and the next one when it is published
+  --retrain-every D        retrain the anomaly model from recent history every D (24h, 7d, off); one worker of the
+                           deployment does it at a time                              (default 24h; needs --model-dir)
   --data-dir DIR           also append the calibration samples this worker stores to DIR/${CALIBRATION_FILE}
   --concurrency N          partitions this worker consumes at most                 (default: its fair share)
   --prefix P               Redis key prefix of the deployment                      (default sbp)
@@ -41,6 +44,7 @@ See docs/pipeline.md.`;
 const OPTIONS = {
   redis: { type: 'string' },
   'model-dir': { type: 'string' },
+  'retrain-every': { type: 'string' },
   'data-dir': { type: 'string' },
   concurrency: { type: 'string' },
   prefix: { type: 'string' },
@@ -62,6 +66,7 @@ const positiveInt = (flag: string) =>
 const WorkerConfig = z.object({
   redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL'),
   modelDir: z.string().min(1).optional(),
+  retrainEveryMs: z.number().int().min(0),
   dataDir: z.string().min(1).optional(),
   concurrency: positiveInt('concurrency').optional(),
   prefix: z
@@ -94,6 +99,7 @@ function parseConfig(argv: string[]): WorkerConfig {
   const parsed = WorkerConfig.safeParse({
     redis,
     modelDir: values['model-dir'],
+    retrainEveryMs: parseDuration('retrain-every', values['retrain-every'] ?? '24h'),
     dataDir: values['data-dir'],
     concurrency: values.concurrency,
     prefix: values.prefix,
@@ -181,6 +187,7 @@ async function run(argv: string[]): Promise<number> {
     tuning.stalledIntervalMs = Math.max(100, Math.floor(config.lockMs / 2));
   }
   if (config.checkpointMs !== undefined) tuning.checkpointIntervalMs = config.checkpointMs;
+  if (config.retrainEveryMs > 0) tuning.anomaly = { retrainEveryMs: config.retrainEveryMs };
   const options: WorkerProcessOptions = { redisUrl: config.redis, logger: log, metrics: registry, tuning };
   if (config.prefix !== undefined) options.prefix = config.prefix;
   if (config.modelDir !== undefined) options.modelDir = config.modelDir;

@@ -4,12 +4,16 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AnomalyFeedbackStore } from '../store/anomaly-feedback-store.js';
 import { CalibrationLog } from '../store/calibration-log.js';
 import type { IngestStore, StoredDeadLetter } from '../store/ingest-store.js';
 import { uniqueById } from '../store/ingest-store.js';
+import { LmdbAnomalyFeedbackStore } from '../store/lmdb-anomaly-feedback-store.js';
 import { LmdbIngestStore } from '../store/lmdb-ingest-store.js';
+import { RedisAnomalyFeedbackStore } from '../store/redis-anomaly-feedback-store.js';
 import { RedisIngestStore } from '../store/redis-ingest-store.js';
 import { type RedisKeys, redisKeys } from '../store/redis-keys.js';
+import { AnomalyRuntime } from './anomaly-runtime.js';
 import { BatchingSink } from './batching-sink.js';
 import { BullmqIngestQueue } from './bullmq-queue.js';
 import { IngestWorker } from './ingest-worker.js';
@@ -36,8 +40,10 @@ export interface OpenedPipeline extends Pipeline {
   readonly store: IngestStore;
   /** The worker running in this process, if any. */
   readonly worker: IngestWorker | null;
-  /** The models that worker uses now (null without a worker). */
+  /** The models that worker uses now, feedback applied (null without a worker). */
   models(): WorkerModels | null;
+  /** Alerts, verdicts and scored windows of the deployment (the hub's feedback API, docs/anomaly.md). */
+  readonly anomalies: AnomalyFeedbackStore;
   /** Resolves when every record offered so far has been processed by the in-process worker (embedded only). */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -114,16 +120,19 @@ async function openEmbedded(
     ...tuning.sink,
   });
   const provider = await openModels(options, tuning, hooks, logger, metrics);
+  const anomalies = new LmdbAnomalyFeedbackStore(options.dataDir);
+  const anomaly = await startAnomaly(anomalies, options, tuning, hooks.workerId ?? 'embedded', logger);
+  const models = anomaly.models(() => provider.current());
   const worker = new IngestWorker({
     id: hooks.workerId ?? 'embedded',
     queue,
     store,
     ownership: new StaticOwnership(queue.partitions, logger),
-    models: () => provider.current(),
+    models,
     logger,
     metrics,
     changelog: false,
-    ...workerTuning(tuning, hooks),
+    ...workerTuning(tuning, hooks, anomaly),
   });
   await worker.start();
   const depthTimer = metrics ? startDepthGauge(queue, sink, metrics) : null;
@@ -144,7 +153,8 @@ async function openEmbedded(
     queue,
     store,
     worker,
-    models: () => provider.current(),
+    models,
+    anomalies,
     drain,
     deadLetters: (limit) => store.deadLetters(limit),
     close() {
@@ -154,6 +164,8 @@ async function openEmbedded(
         ['worker', () => worker.stop()],
         ['queue', () => queue.close()],
         ['models', async () => provider.close()],
+        ['anomaly', () => anomaly.close()],
+        ['anomaly store', () => anomalies.close()],
         ['depth gauge', async () => depthTimer && clearInterval(depthTimer)],
         ['store', () => store.close()],
         ['results bus', () => bus.close()],
@@ -196,7 +208,8 @@ async function openDistributed(
     queue,
     store,
     worker: worker?.worker ?? null,
-    models: () => worker?.models.current() ?? null,
+    models: () => worker?.liveModels() ?? null,
+    anomalies: new RedisAnomalyFeedbackStore(producer, keys.prefix),
     drain: async () => {
       await sink.flush();
     },
@@ -229,6 +242,10 @@ export interface WorkerProcessOptions {
 export interface RunningWorker {
   readonly worker: IngestWorker;
   readonly models: ModelProvider;
+  /** Feedback, the alert and window log, scheduled retraining. */
+  readonly anomaly: AnomalyRuntime;
+  /** The models in use, feedback applied. */
+  liveModels(): WorkerModels;
   readonly store: RedisIngestStore;
   stop(): Promise<void>;
 }
@@ -267,6 +284,9 @@ export async function startWorker(
   });
   const provider = await openModels(options, tuning, hooks, logger, metrics);
   const workerId = hooks.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const anomalies = new RedisAnomalyFeedbackStore(consumer, keys.prefix);
+  const anomaly = await startAnomaly(anomalies, options, tuning, workerId, logger);
+  const models = anomaly.models(() => provider.current());
   const leaseOptions: ConstructorParameters<typeof LeaseOwnership>[5] = {};
   if (tuning.leaseMs !== undefined) leaseOptions.leaseMs = tuning.leaseMs;
   if (tuning.workerCapacity !== undefined) leaseOptions.capacity = tuning.workerCapacity;
@@ -276,23 +296,26 @@ export async function startWorker(
     queue,
     store,
     ownership,
-    models: () => provider.current(),
+    models,
     logger: logger.child({ workerId }),
     metrics,
     changelog: true,
-    ...workerTuning(tuning, hooks),
+    ...workerTuning(tuning, hooks, anomaly),
   });
   await worker.start();
   let stopping: Promise<void> | null = null;
   return {
     worker,
     models: provider,
+    anomaly,
+    liveModels: models,
     store,
     stop() {
       stopping ??= closeAll(logger, [
         ['worker', () => worker.stop()],
         ['queue', () => queue.close()],
         ['models', async () => provider.close()],
+        ['anomaly', () => anomaly.close()],
         ['redis', async () => Promise.all([closeRedis(consumer), closeRedis(lease)]).then(() => undefined)],
       ]);
       return stopping;
@@ -316,17 +339,35 @@ function queueTuning(tuning: PipelineTuning): { lockDurationMs?: number; stalled
 function workerTuning(
   tuning: PipelineTuning,
   hooks: PipelineHooks,
+  anomaly: AnomalyRuntime,
 ): Pick<
   ConstructorParameters<typeof IngestWorker>[0],
   'processOptions' | 'checkpointIntervalMs' | 'validateResults' | 'onCommitted' | 'clock'
 > {
   const o: ReturnType<typeof workerTuning> = {};
-  if (tuning.process !== undefined) o.processOptions = tuning.process;
+  o.processOptions = anomaly.processOptions(tuning.process);
   if (tuning.checkpointIntervalMs !== undefined) o.checkpointIntervalMs = tuning.checkpointIntervalMs;
   if (tuning.validateResults !== undefined) o.validateResults = tuning.validateResults;
   if (hooks.onCommitted !== undefined) o.onCommitted = hooks.onCommitted;
   if (hooks.clock !== undefined) o.clock = hooks.clock;
   return o;
+}
+
+/** The worker's anomaly side: alert and window log, feedback on its live thresholds, scheduled retraining. */
+function startAnomaly(
+  store: AnomalyFeedbackStore,
+  options: { modelDir?: string },
+  tuning: PipelineTuning,
+  owner: string,
+  logger: Logger,
+): Promise<AnomalyRuntime> {
+  return AnomalyRuntime.start({
+    store,
+    logger,
+    owner,
+    ...(options.modelDir === undefined ? {} : { modelDir: options.modelDir }),
+    ...(tuning.anomaly === undefined ? {} : { tuning: tuning.anomaly }),
+  });
 }
 
 async function openModels(

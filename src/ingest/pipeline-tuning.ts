@@ -1,3 +1,4 @@
+import type { AnomalyTuning } from './anomaly-runtime.js';
 import type { SinkOptions } from './batching-sink.js';
 import type { ValidationMode } from './partition-runner.js';
 import type { ProcessOptions } from './process-batch.js';
@@ -26,4 +27,6 @@ export interface PipelineTuning {
   validateResults?: ValidationMode;
   /** How often the model directory's LATEST is polled. @defaultValue 2000 */
   modelPollMs?: number;
+  /** Feedback and scheduled retraining of the behaviour model (docs/anomaly.md). @defaultValue no retraining */
+  anomaly?: AnomalyTuning;
 }
