@@ -43,8 +43,9 @@ options:
   --batch-ms N        capture time per worker batch, ms                                     (default 1000)
   --grace-s N         an alert this long after a labelled anomaly ends still detects it     (default 300)
   --limit N           stop after N messages
-  --parse-thread      read and validate the capture on a worker thread (same results; faster only
-                      when a second core is free)
+  --parse-thread M    auto | on | off: read, validate and deduplicate the capture on a second
+                      thread, pipelined with the replay (same results); auto = when there is a
+                      second core and the input is 4 MB or more                              (default auto)
   --json              print the summary as one JSON object on the last line
   --quiet             no progress output`;
 
@@ -62,7 +63,7 @@ const OPTIONS = {
   'batch-ms': { type: 'string' },
   'grace-s': { type: 'string' },
   limit: { type: 'string' },
-  'parse-thread': { type: 'boolean' },
+  'parse-thread': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -190,6 +191,10 @@ export const command: Command = {
     const batchMs = positive('batch-ms', values['batch-ms']);
     const graceS = positive('grace-s', values['grace-s']);
     const limit = positive('limit', values.limit);
+    const parseThread = values['parse-thread'] ?? 'auto';
+    if (parseThread !== 'auto' && parseThread !== 'on' && parseThread !== 'off') {
+      throw new UsageError(`--parse-thread must be auto, on or off, got "${parseThread}"`);
+    }
     if (values['compare-out'] !== undefined && values.compare === undefined) {
       throw new UsageError('--compare-out needs --compare');
     }
@@ -226,7 +231,7 @@ export const command: Command = {
         ...(batchMs === undefined ? {} : { batchMs }),
         ...(graceS === undefined ? {} : { graceMs: graceS * 1000 }),
         ...(limit === undefined ? {} : { limit: Math.floor(limit) }),
-        parseInWorker: values['parse-thread'] === true,
+        parseInWorker: parseThread === 'auto' ? 'auto' : parseThread === 'on',
         ...(writer ? { onResults: (m) => writer.write(m) } : {}),
         ...(compareWriter ? { onCompareResults: (m) => compareWriter.write(m) } : {}),
         onProgress: (s) => progress.update(s),

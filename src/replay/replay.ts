@@ -1,17 +1,18 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { newPartitionState, type PartitionState } from '../ingest/device-state.js';
 import type { IngestRecord } from '../ingest/ingest-sink.js';
 import { type BatchOutput, type ProcessOptions, processBatch } from '../ingest/process-batch.js';
 import type { WorkerModels } from '../ingest/worker-models.js';
-import { isIngestMessage, type Message, type MessageType } from '../protocol/index.js';
+import type { Message, MessageType } from '../protocol/index.js';
 import { CompareMetrics, type ComparisonSummary } from './compare-metrics.js';
-import { ReplayDedupe } from './dedupe.js';
 import { DetectionMetrics, type DetectionSummary } from './detection-metrics.js';
 import { emptyGroundTruth, type GroundTruth, type TruthPoint, truthAt } from './labels.js';
 import { Pacer, type ReplaySpeed } from './pace.js';
 import { PositionMetrics, type PositionSummary } from './position-metrics.js';
 import type { ProgressState } from './progress.js';
-import { type BadLine, type CaptureStats, emptyCaptureStats, readCapture } from './read-capture.js';
-import { readCaptureParallel } from './read-capture-parallel.js';
+import { type BadLine, type CaptureStats, emptyCaptureStats } from './read-capture.js';
+import { readRecords, readRecordsParallel } from './read-records.js';
 import { isSyntheticDevice, probesOfCalibration, realDeviceId, type WalkMode } from './walk-probes.js';
 
 export interface ReplayOptions {
@@ -39,11 +40,11 @@ export interface ReplayOptions {
   /** Stop after this many messages. */
   limit?: number;
   /**
-   * Read and validate the capture on a worker thread, leaving this thread to the worker core. Results are the same
-   * either way. Off by default: on this 2-core machine shared with other work it was slower (bench/replay.ts measures
-   * both). @defaultValue false
+   * Read, validate and deduplicate the capture on a worker thread, pipelined with this thread's worker core
+   * (src/replay/read-records.ts). Results are identical either way. `auto`: when the machine has a second core and
+   * the input is large enough (≥ 4 MB) to pay for starting the thread (~0.1 s). @defaultValue 'auto'
    */
-  parseInWorker?: boolean;
+  parseInWorker?: boolean | 'auto';
   /** The worker's tunables (windows, rate limits, cooldowns), as the live worker would be configured. */
   processOptions?: Partial<ProcessOptions>;
   /** Every message the primary models emitted, in order (write them out here). */
@@ -222,6 +223,19 @@ class Side {
   }
 }
 
+/** Inputs smaller than this are read on the replay thread even in `auto` mode: a thread costs ~0.1 s to start. */
+const PARSE_THREAD_MIN_BYTES = 4 << 20;
+
+async function useParseThread(mode: boolean | 'auto', input: string): Promise<boolean> {
+  if (mode !== 'auto') return mode;
+  if (availableParallelism() < 2) return false;
+  const size = await stat(input).then(
+    (s) => s.size,
+    () => 0,
+  );
+  return size >= PARSE_THREAD_MIN_BYTES;
+}
+
 /**
  * Replays a capture through the worker's own code (`processBatch`, src/ingest/process-batch.ts) with no socket,
  * queue or store: deterministic — time comes from the messages' timestamps, never from the clock, and batches are
@@ -241,7 +255,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     : undefined;
   const compare = b ? new CompareMetrics() : undefined;
   const pacer = new Pacer(options.speed ?? { kind: 'max' });
-  const dedupe = new ReplayDedupe();
   const stats = emptyCaptureStats();
   const skipped: Partial<Record<MessageType, number>> = {};
 
@@ -255,6 +268,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let calibrationPoints = 0;
   let batches = 0;
   let consumed = 0;
+  let duplicates = 0;
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -286,19 +300,25 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       emitted: a.emitted,
     });
 
-  const parallel = options.parseInWorker === true;
-  const reader = parallel ? readCaptureParallel(options.input, stats) : readCapture(options.input, stats);
-  outer: for await (const chunk of reader) {
-    for (const message of chunk.messages) {
-      if (options.limit !== undefined && consumed >= options.limit) break outer;
-      consumed += 1;
-      if (!isIngestMessage(message)) {
-        skipped[message.type] = (skipped[message.type] ?? 0) + 1;
-        continue;
-      }
-      const t = Date.parse(message.timestamp);
-      const record: IngestRecord = { message, hubId: 'replay', receivedAt: t };
-      if (!dedupe.accept(record)) continue;
+  const parallel = await useParseThread(options.parseInWorker ?? 'auto', options.input);
+  const readOptions = {
+    // Small batches keep few parsed messages alive at once (cheaper garbage collection); the thread sends larger ones
+    // to amortise each hand-over.
+    batchSize: parallel ? 1024 : 512,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+  };
+  const reader = parallel
+    ? readRecordsParallel(options.input, stats, readOptions)
+    : readRecords(options.input, stats, readOptions);
+  for await (const chunk of reader) {
+    consumed += chunk.messages;
+    duplicates += chunk.duplicates;
+    for (const type in chunk.skipped) {
+      const k = type as MessageType;
+      skipped[k] = (skipped[k] ?? 0) + chunk.skipped[k]!;
+    }
+    for (const record of chunk.records) {
+      const t = record.receivedAt;
       const tb = Math.floor(t / batchMs);
       // Out-of-order timestamps (several agents' clocks) never move time backwards.
       if (tb > bucket || batch.length >= maxBatch) {
@@ -309,6 +329,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (first === null) first = t;
       records += 1;
       batch.push(record);
+      const message = record.message;
       if (message.type === 'pingCalibration') {
         calibrationPoints += 1;
         const walk = probesOfCalibration(message, walkMode, t);
@@ -329,7 +350,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     badLines: stats.badLines,
     firstErrors: stats.firstErrors,
     skipped,
-    duplicates: dedupe.duplicates,
+    duplicates,
     records,
     calibrationPoints,
     batches,

@@ -75,6 +75,12 @@ describe('replay of live traffic', () => {
       speed: { kind: 'scaled', factor: 2000 },
     });
     expect(two.text).toBe(one.text);
+    // Read on this thread or on a parse thread: the same bytes out.
+    const serial = await replayToFile(fx.capture, join(dir, 'c.jsonl'), { parseInWorker: false });
+    const threaded = await replayToFile(fx.capture, join(dir, 'd.jsonl'), { parseInWorker: true });
+    expect(serial.text).toBe(one.text);
+    expect(threaded.text).toBe(one.text);
+    expect(threaded.result.a.position).toEqual(serial.result.a.position);
     expect(one.text.length).toBeGreaterThan(1000);
     // Wall-clock pacing: 120 s of capture at 2000x takes at least 60 ms.
     expect(two.result.seconds).toBeGreaterThan(0.06);
@@ -99,12 +105,14 @@ describe('replay of live traffic', () => {
     ];
     const file = join(dir, 'mixed.jsonl');
     writeFileSync(file, `${mixed.join('\n')}\n`);
-    const r = await replay({ input: file, models });
-    expect(r.badLines).toBe(2);
-    expect(r.firstErrors.map((e) => e.line)).toEqual([2, 205]);
-    expect(r.skipped).toEqual({ agent_heartbeat: 1 });
-    expect(r.duplicates).toBe(2);
-    expect(r.records).toBe(lines.length);
+    for (const parseInWorker of [false, true]) {
+      const r = await replay({ input: file, models, parseInWorker });
+      expect(r.badLines).toBe(2);
+      expect(r.firstErrors.map((e) => e.line)).toEqual([2, 205]);
+      expect(r.skipped).toEqual({ agent_heartbeat: 1 });
+      expect(r.duplicates).toBe(2);
+      expect(r.records).toBe(lines.length);
+    }
   });
 
   it('compares two model versions: nothing moves against itself; a different model moves positions', async () => {
