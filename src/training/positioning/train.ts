@@ -282,22 +282,19 @@ export async function trainPositioning(
       options.multilateration?.biasBandwidthM !== undefined
         ? [options.multilateration.biasBandwidthM]
         : [0, 1, 2, 4].map((f) => f * spacing);
-    const totalRuns = configs.length + bandwidths.length;
+    // Every loss and channel set with every bandwidth: which channels help can depend on the bias map (RSSI's
+    // place-dependent bias is what the map corrects), so the bandwidth is not chosen for one channel set only.
+    const totalRuns = configs.length * bandwidths.length + 2;
     let runs = 0;
     let best: { cfg: MultilaterationParams; oof: Oof; score: number } | null = null;
     for (const cfg of configs) {
-      const c = { ...cfg, biasBandwidthM: 0 };
-      const o = run(c);
-      const score = selectionScore(o, samples, site);
-      if (!best || score < best.score) best = { cfg: c, oof: o, score };
-      report(++runs / totalRuns);
-    }
-    for (const h of bandwidths.filter((b) => b > 0)) {
-      const c = { ...best!.cfg, biasBandwidthM: h };
-      const o = run(c);
-      const score = selectionScore(o, samples, site);
-      if (score < best!.score) best = { cfg: c, oof: o, score };
-      report(++runs / totalRuns);
+      for (const h of bandwidths) {
+        const c = { ...cfg, biasBandwidthM: h };
+        const o = run(c);
+        const score = selectionScore(o, samples, site);
+        if (!best || score < best.score) best = { cfg: c, oof: o, score };
+        report(++runs / totalRuns);
+      }
     }
     if (options.multilateration?.localSigma === undefined && best!.cfg.biasBandwidthM > 0) {
       const c = { ...best!.cfg, localSigma: true };
