@@ -70,6 +70,49 @@ describe('Kalman tracker', () => {
     expect(worst).toBeLessThan(1);
   });
 
+  it('the slow model takes the lag off a device carried slowly and steadily (0.1 m/s)', () => {
+    // Mean lag along the direction of travel over a 60 s creep, with and without the third (slow) model.
+    const lagOf = (params: typeof DEFAULT_TRACKER) => {
+      let lag = 0;
+      let n = 0;
+      for (let seed = 1; seed <= 8; seed++) {
+        const rng = new Rng(seed);
+        let k: KalmanState | null = null;
+        for (let i = 0; i <= 60; i++) {
+          const truth = { x: 2 + 0.1 * i, y: 5 };
+          const fix = {
+            x: truth.x + rng.gaussian(0, 0.7),
+            y: truth.y + rng.gaussian(0, 0.7),
+            cov: [0.5, 0, 0.5] as const,
+          };
+          k = trackFix(k, fix, i * 1000, box, params).state;
+          if (i >= 20) {
+            lag += truth.x - k.s[0];
+            n++;
+          }
+        }
+      }
+      return lag / n;
+    };
+    expect(DEFAULT_TRACKER.slowProcessNoise).toBeGreaterThan(0);
+    const twoModels = lagOf({ ...DEFAULT_TRACKER, slowProcessNoise: 0 });
+    const threeModels = lagOf(DEFAULT_TRACKER);
+    expect(twoModels).toBeGreaterThan(0.25);
+    expect(threeModels).toBeLessThan(twoModels * 0.7);
+  });
+
+  it('starts a new track from a state saved under another model set (2 vs 3 models)', () => {
+    let k: KalmanState | null = null;
+    for (let i = 0; i < 5; i++) {
+      k = trackFix(k, { x: 5, y: 5, cov }, i * 1000, box, { ...DEFAULT_TRACKER, slowProcessNoise: 0 }).state;
+    }
+    expect(k!.models).toHaveLength(2);
+    const r = trackFix(k, { x: 5.1, y: 5, cov }, 6000, box, DEFAULT_TRACKER);
+    expect(r.outcome).toBe('initialised');
+    expect(r.state.models).toHaveLength(3);
+    expect(r.state.mu.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
   it('knows whether the device stands still or walks (IMM model probabilities), and its state is plain JSON', () => {
     const rng = new Rng(4);
     let k: KalmanState | null = null;
