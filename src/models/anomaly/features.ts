@@ -318,9 +318,13 @@ export function observeEvent(
   };
   switch (event.kind) {
     case 'probe':
-      bucket.probes++;
-      if (!event.success) bucket.probeFails++;
-      else addRtt(event.rtt);
+      // A BLE sighting (no round trip, success false, but an rssi heard) is not a ping that failed: it counts
+      // towards neither the probes nor the losses, or a beacon-heard device would show a permanent packet loss.
+      if (event.success || event.rssi === undefined) {
+        bucket.probes++;
+        if (!event.success) bucket.probeFails++;
+        else addRtt(event.rtt);
+      }
       addRssi(event.rssi);
       break;
     case 'join':

@@ -123,6 +123,25 @@ describe('behaviour features', () => {
     expect(f.performance.latency).toBeGreaterThan(20);
   });
 
+  it('counts failed pings as loss but not BLE sightings (rssi heard, no round trip)', () => {
+    const now = T0 + 30 * MIN;
+    const probes = (failedWithRssi: boolean): BehaviourEvent[] =>
+      Array.from({ length: 20 }, (_, i): BehaviourEvent => {
+        const t = now - 60_000 + i * 2000;
+        if (i % 4 === 0) {
+          return failedWithRssi
+            ? { kind: 'probe', t, anchorId: 'ble', success: false, rssi: -70 }
+            : { kind: 'probe', t, anchorId: 'gw', success: false };
+        }
+        return { kind: 'probe', t, anchorId: 'gw', success: true, rtt: 4, rssi: -60 };
+      });
+    const sightings = windowFeatures(fold(probes(true)), now)!;
+    const lost = windowFeatures(fold(probes(false)), now)!;
+    expect(sightings.raw.packet_loss).toBe(0);
+    expect(sightings.performance.packetLoss).toBe(0);
+    expect(lost.raw.packet_loss).toBeCloseTo(25, 5);
+  });
+
   it('flags a stationary device that left its usual zone', () => {
     const history = fold(steady(180));
     const now = T0 + 180 * MIN;
