@@ -184,7 +184,9 @@ function accept(ctx: HubContext, conn: Connection, message: Message, frame: stri
   if (isIngestMessage(message)) {
     let refused: ProtocolError | null;
     try {
-      refused = ctx.sink.offer({ message, hubId: ctx.config.hubId, receivedAt });
+      // The frame text travels with the message: it parses to exactly the accepted message (strict schemas, no
+      // coercion), so the queue puts it on the wire as it is instead of serialising the message again.
+      refused = ctx.sink.offer({ message, hubId: ctx.config.hubId, receivedAt, frame });
     } catch (cause) {
       // The contract says offer never throws; if one does, the message was not kept and the agent must resend.
       ctx.log.error({ err: cause }, 'ingest sink threw');

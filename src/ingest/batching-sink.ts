@@ -9,13 +9,15 @@ export interface SinkOptions {
   /** Records per job at most. @defaultValue 500 */
   maxBatch?: number;
   /**
-   * How long a partition's first record waits for company before its batch is sent (0 = end of the current event
-   * loop turn). While a partition's previous batch is being added, records accumulate regardless, so batches grow
-   * with load on their own. @defaultValue 2
+   * A partition sends at most one batch per `lingerMs`: records arriving within that time of its previous batch wait
+   * and go together, so under load a partition's job rate stays bounded (partitions ÷ lingerMs jobs/s over the hub)
+   * and its jobs grow with the load instead; a record arriving after a quiet spell goes at the end of the current
+   * event-loop turn (with the rest of the frames read together with it). The cost per job (BullMQ's scripts, the
+   * worker's commit) is what this bounds; the latency it adds is at most `lingerMs`. @defaultValue 8
    */
   lingerMs?: number;
   /**
-   * The linger while the partition's worker is behind (jobs waiting in its queue): records would wait there anyway,
+   * The same while the partition's worker is behind (jobs waiting in its queue): records would wait there anyway,
    * so they wait here and go as one bigger job — fewer, larger jobs are what lets the worker catch up.
    * @defaultValue 25
    */
@@ -32,6 +34,8 @@ export interface SinkOptions {
 interface Part {
   pending: IngestRecord[];
   inflight: boolean;
+  /** performance.now() when the partition's last batch went. */
+  sentAt: number;
   /** Cancels the scheduled send, if any. */
   timer: (() => void) | null;
   failures: number;
@@ -64,11 +68,12 @@ export class BatchingSink implements IngestSink {
     this.parts = Array.from({ length: queue.partitions }, () => ({
       pending: [],
       inflight: false,
+      sentAt: Number.NEGATIVE_INFINITY,
       timer: null,
       failures: 0,
     }));
     this.maxBatch = options.maxBatch ?? 500;
-    this.lingerMs = options.lingerMs ?? 2;
+    this.lingerMs = options.lingerMs ?? 8;
     this.backlogLingerMs = options.backlogLingerMs ?? 25;
     this.maxBuffered = options.maxBuffered ?? 50_000;
     this.retryMinMs = options.retryMinMs ?? 100;
@@ -112,13 +117,22 @@ export class BatchingSink implements IngestSink {
     this.metrics?.buffered.set(this.buffered);
     if (!part.inflight && part.failures === 0) {
       if (part.pending.length >= this.maxBatch) this.send(p);
-      else if (part.timer === null) part.timer = this.schedule(p, this.linger(p));
+      else if (part.timer === null) part.timer = this.schedule(p, this.wait(p, part));
     }
     return null;
   }
 
-  private linger(p: number): number {
-    return (this.queue.backlog?.(p) ?? 0) > 0 ? this.backlogLingerMs : this.lingerMs;
+  /**
+   * How long the partition's pending records wait before their batch goes: what is left of its linger — rounded up
+   * to the next multiple of `lingerMs` on a clock shared by every partition, so that under load all partitions send
+   * in the same event-loop turn and their adds share one write to Redis (and one read of the replies).
+   */
+  private wait(p: number, part: Part): number {
+    const now = performance.now();
+    const linger = (this.queue.backlog?.(p) ?? 0) > 0 ? this.backlogLingerMs : this.lingerMs;
+    const ready = part.sentAt + linger;
+    if (ready <= now || this.lingerMs <= 0) return Math.max(0, ready - now);
+    return Math.ceil(ready / this.lingerMs) * this.lingerMs - now;
   }
 
   private schedule(p: number, ms: number): () => void {
@@ -141,6 +155,7 @@ export class BatchingSink implements IngestSink {
     const batch = part.pending.length <= this.maxBatch ? part.pending : part.pending.slice(0, this.maxBatch);
     part.pending = batch === part.pending ? [] : part.pending.slice(this.maxBatch);
     part.inflight = true;
+    part.sentAt = performance.now();
     this.queue.add(p, batch).then(
       () => {
         part.inflight = false;
@@ -156,16 +171,10 @@ export class BatchingSink implements IngestSink {
           // Partitions that were waiting for their retry timer go now.
           for (let i = 0; i < this.parts.length; i++) if (this.parts[i]!.failures > 0) this.kick(i);
         }
-        // What arrived during the add goes at once (batches grow with load instead of latency), unless the worker
-        // is behind: then it waits for company.
-        if (
-          part.pending.length >= this.maxBatch ||
-          (part.pending.length > 0 && this.queue.backlog?.(p) === 0)
-        ) {
-          this.send(p);
-        } else if (part.pending.length > 0 && part.timer === null) {
-          part.timer = this.schedule(p, this.linger(p));
-        }
+        // What arrived during the add goes when the partition's linger since its previous batch is over.
+        if (part.pending.length >= this.maxBatch) this.send(p);
+        else if (part.pending.length > 0 && part.timer === null)
+          part.timer = this.schedule(p, this.wait(p, part));
         this.checkDrained();
       },
       (error: unknown) => {

@@ -92,6 +92,18 @@ export class BullmqIngestQueue implements IngestQueue {
       });
       queue.on('error', (err) => this.options.logger.debug({ err, partition }, 'ingest queue error'));
       cache.set(partition, queue);
+      // BullMQ keeps a failed initialisation (its version check ran while the connection was going down) for the
+      // queue's lifetime: every later call on it fails the same way, even once Redis is back. Forget such a queue;
+      // the next call makes a fresh one.
+      const created = queue;
+      queue.waitUntilReady().catch((err: unknown) => {
+        if (cache.get(partition) === created) cache.delete(partition);
+        this.options.logger.debug(
+          { err, partition },
+          'ingest queue could not initialise; will open it again',
+        );
+        created.close().catch(() => undefined);
+      });
     }
     return queue;
   }
@@ -104,16 +116,19 @@ export class BullmqIngestQueue implements IngestQueue {
     if (producer.status !== 'ready') throw new QueueUnavailableError(`Redis is ${producer.status}`);
     const queue = this.queueFor(partition, producer, this.producerQueues);
     this.watchBacklog(producer);
-    if (!this.concurrencySet.has(partition)) {
-      await queue.setGlobalConcurrency(1);
-      this.concurrencySet.add(partition);
-    }
     const batch: WireBatch = encodeBatch(records[0]?.hubId ?? 'unknown', records);
     const timeoutMs = this.options.addTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
+    const add = async () => {
+      if (!this.concurrencySet.has(partition)) {
+        await queue.setGlobalConcurrency(1);
+        this.concurrencySet.add(partition);
+      }
+      await queue.add('batch', batch);
+    };
     try {
       await Promise.race([
-        queue.add('batch', batch),
+        add(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new QueueUnavailableError(`add timed out after ${timeoutMs} ms`)),

@@ -8,6 +8,11 @@ export interface IngestRecord {
   hubId: string;
   /** Epoch milliseconds at the hub. */
   receivedAt: number;
+  /**
+   * The message's JSON text as the hub received it, when that text parses to exactly `message` (the hub validates
+   * frames with strict schemas): lets a queue put it on the wire without serialising the message again.
+   */
+  frame?: string;
 }
 
 /**

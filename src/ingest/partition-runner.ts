@@ -5,6 +5,7 @@ import {
   type CheckpointEntry,
   compareLogIds,
   isPartitionLostError,
+  isSeenKeyTakenError,
   type PartitionStore,
   type SeenKey,
   type StoredDeadLetter,
@@ -143,18 +144,10 @@ export class PartitionRunner {
       }
     }
     // Drop repeats inside the batch, then ask the store what was applied already.
-    const keys: SeenKey[] = [];
-    const unique: IngestRecord[] = [];
-    const inBatch = new Set<string>();
-    for (const r of records) {
-      const key = seenKeyOf(r);
-      const text = seenKeyText(key);
-      if (inBatch.has(text)) continue;
-      inBatch.add(text);
-      keys.push(key);
-      unique.push(r);
-    }
-    const deviceIds = [...new Set(unique.map((r) => subjectOf(r.message)))];
+    const { keys, unique } = uniqueRecords(records);
+    const devices = new Set<string>();
+    for (const r of unique) devices.add(subjectOf(r.message));
+    const deviceIds = [...devices];
     const t0 = performance.now();
     const { seen, control } = await this.retrying('prepare', () => o.store.prepare(keys, deviceIds));
     const t1 = performance.now();
@@ -215,6 +208,9 @@ export class PartitionRunner {
     } catch (error) {
       // The state already holds this batch but the store does not: reload before doing anything else.
       this.broken = true;
+      if (isSeenKeyTakenError(error)) {
+        throw new PartitionRestartError(o.partition, error.message, { cause: error });
+      }
       throw error;
     } finally {
       this.applying = null;
@@ -229,10 +225,13 @@ export class PartitionRunner {
     const published = Date.now();
     if (o.metrics) {
       o.metrics.jobs.inc({ outcome: 'applied' });
+      // One inc per type per batch (prom-client hashes the labels on every call).
+      const byType = new Map<string, number>();
       for (const r of fresh) {
-        o.metrics.records.inc({ type: r.message.type });
+        byType.set(r.message.type, (byType.get(r.message.type) ?? 0) + 1);
         o.metrics.latency.observe(Math.max(0, published - r.receivedAt) / 1000);
       }
+      for (const [type, n] of byType) o.metrics.records.inc({ type }, n);
     }
     const t3 = performance.now();
     o.onCommitted?.({
@@ -360,7 +359,7 @@ export class PartitionRunner {
       try {
         return await fn();
       } catch (error) {
-        if (isPartitionLostError(error) || attempt >= 20) throw error;
+        if (isPartitionLostError(error) || isSeenKeyTakenError(error) || attempt >= 20) throw error;
         const delay = Math.min(RETRY_MAX_MS, 50 * 2 ** attempt);
         this.o.logger.warn(
           { err: error, partition: this.o.partition, attempt, delay },
@@ -370,6 +369,40 @@ export class PartitionRunner {
       }
     }
   }
+}
+
+/**
+ * The batch without repeats, with each record's idempotency key. An agent's sequence numbers normally increase, so
+ * a repeat can only be a probe whose number is not above the agent's previous one in the batch: only then is the
+ * key looked up (a set of every key's text, built the first time it is needed).
+ */
+function uniqueRecords(records: readonly IngestRecord[]): { keys: SeenKey[]; unique: IngestRecord[] } {
+  const keys: SeenKey[] = [];
+  const unique: IngestRecord[] = [];
+  const lastSeq = new Map<string, number>();
+  let texts: Set<string> | null = null;
+  for (const r of records) {
+    const key = seenKeyOf(r);
+    if (key.kind === 'probe') {
+      const last = lastSeq.get(key.agentId);
+      if (last === undefined || key.seq > last) {
+        lastSeq.set(key.agentId, key.seq);
+        if (texts !== null) texts.add(seenKeyText(key));
+        keys.push(key);
+        unique.push(r);
+        continue;
+      }
+    }
+    if (texts === null) texts = new Set(keys.map(seenKeyText));
+    const text = seenKeyText(key);
+    if (texts.has(text)) continue;
+    texts.add(text);
+    if (key.kind === 'probe')
+      lastSeq.set(key.agentId, Math.max(lastSeq.get(key.agentId) ?? key.seq, key.seq));
+    keys.push(key);
+    unique.push(r);
+  }
+  return { keys, unique };
 }
 
 /** The batch as received when every record of it was applied (the usual case), else the applied ones re-encoded. */

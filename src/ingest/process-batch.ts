@@ -121,11 +121,12 @@ export function processBatch(
     if (list) list.push(record);
     else byDevice.set(subject, [record]);
   }
+  const iso = new Date(now).toISOString();
   for (const [deviceId, recs] of byDevice) {
     let device = state.devices.get(deviceId);
     const isNew = device === undefined;
     device ??= newDeviceState(deviceId, recs[0]!.message.agentId, now);
-    const step = new DeviceStep(device, models, now, options, context.control?.get(deviceId));
+    const step = new DeviceStep(device, models, now, iso, options, context.control?.get(deviceId));
     try {
       step.run(recs);
     } catch (error) {
@@ -154,8 +155,9 @@ class DeviceStep {
   readonly calibrations: Array<MessageOf<'pingCalibration'>> = [];
   readonly counters = new Map<string, number>();
   patch: DevicePatch | null = null;
-  private readonly iso: string;
   private readings: AnchorReading[] = [];
+  /** The counter key last added to (a device's records mostly come from one agent). */
+  private counterOf = { kind: '', agentId: '', key: '' };
   private behaviourTouched = false;
   private sawProbe = false;
   private forceRegistry = false;
@@ -166,11 +168,11 @@ class DeviceStep {
     private readonly d: DeviceState,
     private readonly models: WorkerModels,
     private readonly now: number,
+    /** `now` as ISO 8601. */
+    private readonly iso: string,
     private readonly options: ProcessOptions,
     private readonly control: DeviceControl | undefined,
-  ) {
-    this.iso = new Date(now).toISOString();
-  }
+  ) {}
 
   run(records: readonly IngestRecord[]): void {
     const d = this.d;
@@ -210,7 +212,10 @@ class DeviceStep {
   }
 
   private add(counter: 'probe' | 'calibration' | 'event', agentId: string): void {
-    const key = counterKey(counter, agentId);
+    const c = this.counterOf;
+    if (c.kind !== counter || c.agentId !== agentId)
+      this.counterOf = { kind: counter, agentId, key: counterKey(counter, agentId) };
+    const key = this.counterOf.key;
     this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
   }
 
@@ -219,7 +224,9 @@ class DeviceStep {
     d.agentId = m.agentId;
     const t = Date.parse(m.timestamp);
     // The behaviour model sees exactly the events training derives from a capture (one shared mapping).
-    for (const { event } of eventsFromMessage(m)) this.observe(event);
+    if (this.models.behaviour !== null && d.behaviour !== null) {
+      for (const { event } of eventsFromMessage(m)) this.observe(event);
+    }
     switch (m.type) {
       case 'pingResult': {
         d.probes += 1;

@@ -30,7 +30,13 @@ const WireRecords = z
   .max(MAX_BATCH_RECORDS);
 
 export function encodeRecords(records: readonly IngestRecord[]): string {
-  return JSON.stringify(records.map((rec) => [rec.message, rec.receivedAt]));
+  // A record's frame, when the hub kept it, is the message's JSON already: concatenated, not serialised again.
+  let out = '[';
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i]!;
+    out += `${i === 0 ? '[' : ',['}${rec.frame ?? JSON.stringify(rec.message)},${rec.receivedAt}]`;
+  }
+  return `${out}]`;
 }
 
 export function encodeBatch(hubId: string, records: readonly IngestRecord[]): WireBatch {

@@ -117,6 +117,27 @@ export function isPartitionLostError(value: unknown): value is PartitionLostErro
   return value instanceof PartitionLostError;
 }
 
+/**
+ * The commit found an idempotency key of the batch already applied by someone else since the worker looked (the
+ * same agentId + sequenceNumber reused for a device of another partition): nothing was written. The worker must
+ * reload the partition (its state holds the batch) and process the job again, which then skips that record.
+ */
+export class SeenKeyTakenError extends Error {
+  override readonly name = 'SeenKeyTakenError';
+  constructor(
+    readonly partition: number,
+    what: string,
+  ) {
+    super(
+      `partition ${partition}: an idempotency key of the batch was applied meanwhile (${what}); batch not applied`,
+    );
+  }
+}
+
+export function isSeenKeyTakenError(value: unknown): value is SeenKeyTakenError {
+  return value instanceof SeenKeyTakenError;
+}
+
 /** Dead letters kept by a store; older ones are dropped. */
 export const MAX_DEAD_LETTERS = 1000;
 

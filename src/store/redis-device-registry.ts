@@ -36,10 +36,12 @@ export class RedisDeviceRegistry implements DeviceRegistry {
     patch: DevicePatch,
     now: Date = new Date(),
   ): Promise<DeviceRecord> {
-    const commands = [
-      ...deviceUpsertCommands(this.keys, deviceId, agentId, patch, now),
-      ['HGETALL', this.keys.device(deviceId)],
-    ];
+    const commands = deviceUpsertCommands(this.keys, deviceId, agentId, patch, now);
+    // Workers cache what they obey (trustLevel, userDecision); moving the epoch tells them to read it again.
+    if (patch.trustLevel !== undefined || patch.userDecision !== undefined) {
+      commands.push(['INCR', this.keys.controlEpoch]);
+    }
+    commands.push(['HGETALL', this.keys.device(deviceId)]);
     const { last } = await fencedExec(this.redis, commands, null);
     const record = decodeFlatHash(last as string[]);
     if (!record) throw new Error(`device ${deviceId} vanished during upsert`);

@@ -31,6 +31,11 @@ export interface RedisKeys {
   seenEvent(hash: string): string;
   /** Hash per device: top-level DeviceRecord fields → JSON. */
   device(deviceId: string): string;
+  /**
+   * Counter: incremented with every registry write of a device's trustLevel or userDecision other than the worker's
+   * own (a user's decision, an agent's trustUpdate). Workers cache those fields and re-read them when it moves.
+   */
+  readonly controlEpoch: string;
   /** Set of known device ids. */
   readonly devices: string;
   /** Stream of stored pingCalibration messages (training data). */
@@ -63,6 +68,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     seenCalibrations: k('seen', 'calibration'),
     seenEvent: (hash) => k('seen', 'event', hash),
     device: (deviceId) => k('device', deviceId),
+    controlEpoch: k('control-epoch'),
     devices: k('devices'),
     calibrations: k('calibrations'),
     deadLetters: k('dead-letters'),

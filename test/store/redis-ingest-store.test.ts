@@ -1,7 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchCommit, StoredDeadLetter } from '../../src/store/ingest-store.js';
-import { compareLogIds, isPartitionLostError, MAX_DEAD_LETTERS } from '../../src/store/ingest-store.js';
+import {
+  compareLogIds,
+  isPartitionLostError,
+  isSeenKeyTakenError,
+  MAX_DEAD_LETTERS,
+} from '../../src/store/ingest-store.js';
 import { RedisIngestStore } from '../../src/store/redis-ingest-store.js';
 import { redisKeys } from '../../src/store/redis-keys.js';
 import { haveRedis } from '../helpers/system-requirement.js';
@@ -122,6 +127,65 @@ describe.runIf(redisOk)('RedisIngestStore', () => {
     await next.saveCheckpoint(new Map([['a', null]]), afterSecond);
     expect([...(await next.loadCheckpoint()).states.keys()]).toEqual(['b']);
     expect(await redis.xlen(keys.changelog(1))).toBe(2);
+  });
+
+  it('serves applied keys from memory, and refuses a key another partition applied since it looked', async () => {
+    await redis.set(keys.lease(2), 'w1#4');
+    await redis.set(keys.lease(3), 'w1#5');
+    const p2 = store.partition(2, 'w1#4');
+    const p3 = store.partition(3, 'w1#5');
+    const key = (seq: number) => ({ kind: 'probe' as const, agentId: 'reuser', seq });
+    // Both partitions read the agent's bitmap block once.
+    expect((await p2.prepare([key(1)], [])).seen).toEqual([false]);
+    expect((await p3.prepare([key(1), key(2)], [])).seen).toEqual([false, false]);
+    await p2.commit(commit({ seen: [key(1)], counters: new Map([['probe:reuser', 1]]) }));
+    // The owner sees its own commit without asking Redis; the bit is really in Redis too.
+    expect((await p2.prepare([key(1), key(2)], [])).seen).toEqual([true, false]);
+    expect(await redis.getbit(keys.seenProbes('reuser', 0), 1)).toBe(1);
+    // Partition 3 still believes seq 1 is free (the agent reused it for one of its devices): its commit writes
+    // nothing and says so, and its next owner (fresh memory) sees the key applied.
+    expect((await p3.prepare([key(1)], [])).seen).toEqual([false]);
+    const taken = await p3
+      .commit(commit({ seen: [key(2), key(1)], counters: new Map([['probe:reuser', 2]]) }))
+      .catch((e: unknown) => e);
+    expect(isSeenKeyTakenError(taken)).toBe(true);
+    expect(await store.counters()).toMatchObject({ 'probe:reuser': 1 });
+    expect(await redis.getbit(keys.seenProbes('reuser', 0), 2)).toBe(0);
+    expect((await store.partition(3, 'w1#5').prepare([key(1), key(2)], [])).seen).toEqual([true, false]);
+  });
+
+  it('caches device controls until a user decision moves the epoch, and never overwrites a decision it did not see', async () => {
+    await redis.set(keys.lease(4), 'w1#6');
+    const p = store.partition(4, 'w1#6');
+    await store.registry.upsert('ctl-dev', 'a', { rssi: -60 });
+    expect((await p.prepare([], ['ctl-dev'])).control.get('ctl-dev')).toEqual({ trustLevel: 'unknown' });
+    // The worker's own write is what it obeys next (no read needed).
+    await p.commit(
+      commit({ devices: [{ deviceId: 'ctl-dev', agentId: 'a', patch: { trustLevel: 'suspicious' } }] }),
+    );
+    expect((await p.prepare([], ['ctl-dev'])).control.get('ctl-dev')).toEqual({ trustLevel: 'suspicious' });
+    expect((await store.registry.get('ctl-dev'))?.trustLevel).toBe('suspicious');
+    // A user blocks the device through a hub; this worker, not knowing yet, computes "trusted": the registry keeps
+    // the user's level (its other fields are written), and the commit tells the worker to read again.
+    await store.registry.upsert('ctl-dev', 'a', { userDecision: 'blocked', trustLevel: 'blocked' });
+    await p.commit(
+      commit({
+        devices: [{ deviceId: 'ctl-dev', agentId: 'a', patch: { trustLevel: 'trusted', rssi: -41 } }],
+      }),
+    );
+    expect(await store.registry.get('ctl-dev')).toMatchObject({
+      trustLevel: 'blocked',
+      userDecision: 'blocked',
+      rssi: -41,
+    });
+    expect((await p.prepare([], ['ctl-dev'])).control.get('ctl-dev')).toEqual({
+      trustLevel: 'blocked',
+      userDecision: 'blocked',
+    });
+    // Without a commit in between, a decision is seen once the cache is older than its bound (100 ms).
+    await store.registry.upsert('ctl-dev', 'a', { userDecision: null, trustLevel: 'unknown' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await p.prepare([], ['ctl-dev'])).control.get('ctl-dev')).toEqual({ trustLevel: 'unknown' });
   });
 
   it('keeps a bounded list of dead letters, newest first, each id once', async () => {
