@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
+import { isLocallyAdministered, type OuiVendor, vendorOfMac } from '../../models/trust/oui.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../protocol/index.js';
 import type { TimerHandle } from '../clock.js';
 import type { Draft, ProbeContext, ProbeSource, ServiceState, SourceHealth } from '../probe-source.js';
 import { type DiscoveredHost, discoverAll } from '../scan/discovery.js';
 import { interfaceAddress as addressOfInterface, interfaceOf, readDefaultRoute } from '../scan/gateway.js';
 import { type Neighbour, readNeighbours } from '../scan/neighbours.js';
-import { isRandomisedMac, vendorOf } from '../scan/oui.js';
 import { icmpPing, type ProbeOutcome, tcpPing } from '../scan/ping.js';
 import { readWirelessLinks, type WirelessLink } from '../scan/wireless.js';
 
@@ -73,15 +73,17 @@ const WINDOW = 20;
 const MAX_RECENT_ERRORS = 16;
 
 /** mDNS service / SSDP target → a snake_case device type (a hint for trust's type consistency). */
-function deviceTypeOf(services: readonly string[], vendor: string | undefined): string | undefined {
+function deviceTypeOf(services: readonly string[], vendor: OuiVendor | null): string | undefined {
+  // Types from the OUI table's vocabulary (models/trust/oui.ts), so the trust score can check them against the vendor.
   const has = (re: RegExp) => services.some((s) => re.test(s));
   if (has(/InternetGatewayDevice|WANDevice/i)) return 'router';
-  if (has(/_googlecast|_airplay|_raop|MediaRenderer|_spotify-connect/i)) return 'media_player';
   if (has(/_ipp|_printer|_pdl-datastream|Printer/i)) return 'printer';
-  if (has(/_hue|_hap/i)) return 'smart_home';
   if (has(/_sonos|ZonePlayer/i)) return 'speaker';
-  if (vendor === 'Raspberry Pi') return 'single_board_computer';
-  if (vendor === 'Espressif') return 'iot_device';
+  if (has(/_googlecast|_airplay|_raop|MediaRenderer|_spotify-connect/i)) return 'streaming';
+  if (has(/_hue/i)) return 'bridge';
+  if (has(/_hap/i)) return 'iot';
+  if (vendor?.key === 'raspberry') return 'computer';
+  if (vendor?.key === 'espressif') return 'iot';
   return undefined;
 }
 
@@ -490,9 +492,10 @@ export class ScanSource implements ProbeSource {
     deviceType?: string;
   }): void {
     const now = this.now();
-    const vendor = d.mac === undefined ? undefined : vendorOf(d.mac);
+    const maker = d.mac === undefined ? null : vendorOfMac(d.mac);
+    const vendor = maker?.name;
     const services = d.services ?? [];
-    const deviceType = d.deviceType ?? deviceTypeOf(services, vendor);
+    const deviceType = d.deviceType ?? deviceTypeOf(services, maker);
     this.devices.set(d.deviceId, {
       deviceId: d.deviceId,
       ...(d.ip === undefined ? {} : { ip: d.ip }),
@@ -514,7 +517,7 @@ export class ScanSource implements ProbeSource {
         firstSeen: new Date(now).toISOString(),
         protocols: [
           ...d.protocols,
-          ...(d.mac !== undefined && isRandomisedMac(d.mac) ? ['randomized_mac'] : []),
+          ...(d.mac !== undefined && isLocallyAdministered(d.mac) ? ['randomized_mac'] : []),
         ],
         ...(services.length === 0 ? {} : { services: services.slice(0, 256) }),
         trustLevel: 'unknown',

@@ -94,6 +94,8 @@ describe.runIf(netnsOk)('ScanSource against a network namespace', () => {
       vendor: 'Raspberry Pi',
       trustLevel: 'unknown',
     });
+    // A type from the OUI table's vocabulary: from the vendor, or from the cast service if discovery came first.
+    expect(['computer', 'streaming']).toContain(join?.data.deviceType);
     expect(c.of('deviceJoin').filter((j) => j.data.deviceId === lab.nsMac)).toHaveLength(1);
     // Whichever came first (neighbour table or discovery), the device is keyed by its MAC and ends up with the
     // services discovery found — in its join or in a later update's activity.
