@@ -2,7 +2,11 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Draft } from '../../../src/agent/probe-source.js';
 import { SimulatedSource } from '../../../src/agent/sources/simulated-source.js';
-import { makeMessage, parseMessage } from '../../../src/protocol/index.js';
+import { eventsFromMessage } from '../../../src/models/anomaly/events-from-messages.js';
+import type { DeviceProfile } from '../../../src/models/contracts/behaviour.js';
+import { newProfile, updateProfile } from '../../../src/models/trust/profile.js';
+import { createTrustModel } from '../../../src/models/trust/trust-model.js';
+import { type Message, makeMessage, parseMessage } from '../../../src/protocol/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 function run(seed: number, minutes: number, options: ConstructorParameters<typeof SimulatedSource>[0] = {}) {
@@ -119,6 +123,62 @@ describe('SimulatedSource', () => {
     // 20 dB applied on top of σ = 3 dB shadowing.
     expect(before.rssi - during.rssi).toBeGreaterThan(12);
     void source.stop();
+  });
+
+  it('exercises the trust path: a rogue scanner joins with a randomised MAC, scans, and scores below every ordinary device', () => {
+    const clock = new FakeClock(Date.UTC(2025, 5, 16, 0, 0, 0));
+    const sent: Message[] = [];
+    let seq = 0;
+    const source = new SimulatedSource({
+      seed: 9,
+      devices: 4,
+      rate: 0.2,
+      anomaliesPerType: 3,
+      baselineMinutes: 0,
+    });
+    void source.start({
+      clock,
+      logger: pino({ level: 'silent' }),
+      emit: (d) => {
+        const parsed = parseMessage(
+          makeMessage(d.type, 'sim_test_agent', d.data as never, new Date(clock.now())),
+        );
+        expect(parsed.ok).toBe(true);
+        if (parsed.ok) sent.push(parsed.message);
+        return parsed.ok;
+      },
+      nextSequence: () => seq++,
+    });
+    const scan = source
+      .anomalies()
+      .filter((a) => a.type === 'rogue_scanner')
+      .sort((x, y) => x.start - y.start)[0];
+    expect(scan).toBeDefined();
+    clock.advance(scan!.end + 60_000 - clock.now());
+    void source.stop();
+
+    // The worker's own path: messages → behaviour events → per-device profiles → the trust model.
+    const profiles = new Map<string, DeviceProfile>();
+    for (const m of sent) {
+      for (const { deviceId, event } of eventsFromMessage(m)) {
+        const profile = profiles.get(deviceId) ?? newProfile(deviceId, event.t);
+        profiles.set(deviceId, updateProfile(profile, event));
+      }
+    }
+    const join = sent.find((m) => m.type === 'deviceJoin' && m.data.deviceId === scan!.deviceId);
+    expect(join).toBeDefined();
+    const scanner = profiles.get(scan!.deviceId)!;
+    expect(scanner.macAddress).toBe(scan!.deviceId);
+    expect(Number.parseInt(scanner.macAddress!.slice(0, 2), 16) & 0x02).toBe(2);
+    expect(scanner.portScans).toBeGreaterThan(20);
+    const trust = createTrustModel();
+    const now = clock.now();
+    const verdict = trust.assess(scanner, now);
+    expect(['suspicious', 'untrusted']).toContain(verdict.level);
+    const ordinary = source.simulatedDevices().map((d) => profiles.get(d.deviceId));
+    expect(ordinary.filter((p) => p !== undefined).length).toBeGreaterThanOrEqual(3);
+    for (const p of ordinary)
+      if (p !== undefined) expect(trust.assess(p, now).score).toBeGreaterThan(verdict.score);
   });
 
   it('takes calibration samples at a point from every anchor it hears', async () => {
