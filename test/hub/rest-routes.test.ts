@@ -95,6 +95,90 @@ describe('REST API', () => {
     expect(missing.json()).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('tracks each device through join, update, trust change and leave, and each agent through its reports', async () => {
+    running = await startHub();
+    const { app } = running.hub;
+    const agent = await connect(running.url, AGENT_TOKEN);
+    const id = 'aa:bb:cc:00:00:01';
+    const device = async () =>
+      (await app.inject({ url: `/api/devices/${encodeURIComponent(id)}`, headers: viewer })).json();
+    const settle = async () => {
+      await roundTrip(agent);
+      await running!.hub.context.devices.idle();
+    };
+    agent.send(example('agent_register'));
+    agent.send(example('agent_heartbeat'));
+    agent.send({ ...example('systemHealth'), data: { ...example('systemHealth').data, status: 'degraded' } });
+    agent.send({
+      ...example('deviceJoin'),
+      data: { deviceId: id, macAddress: id, hostname: 'tv', rssi: -60, trustLevel: 'unknown' },
+    });
+    await settle();
+    expect(await device()).toMatchObject({
+      deviceId: id,
+      hostname: 'tv',
+      rssi: -60,
+      online: true,
+      trustLevel: 'unknown',
+    });
+
+    agent.send({
+      ...example('deviceUpdate'),
+      data: {
+        deviceId: id,
+        rssi: -48,
+        location: { x: 2, y: 3, confidence: 0.7 },
+        performance: { latency: 12, packetLoss: 1.5, bandwidth: 80 },
+        activity: { services: ['_airplay._tcp'] },
+      },
+    });
+    await settle();
+    expect(await device()).toMatchObject({
+      rssi: -48,
+      location: { x: 2, y: 3, confidence: 0.7 },
+      performance: { latency: 12, packetLoss: 1.5, bandwidth: 80 },
+      services: ['_airplay._tcp'],
+    });
+
+    // A trust change an agent computed is recorded; a later join's trustLevel only seeds new devices.
+    agent.send({
+      ...example('trustUpdate'),
+      data: {
+        ...example('trustUpdate').data,
+        deviceId: id,
+        previousTrust: 'unknown',
+        newTrust: 'suspicious',
+      },
+    });
+    agent.send({ ...example('deviceJoin'), data: { deviceId: id, trustLevel: 'trusted' } });
+    await settle();
+    expect(await device()).toMatchObject({ trustLevel: 'suspicious', online: true });
+
+    agent.send({
+      ...example('deviceLeave'),
+      data: { deviceId: id, reason: 'timeout', lastSeen: '2025-06-16T18:00:00.000Z' },
+    });
+    await settle();
+    expect(await device()).toMatchObject({
+      online: false,
+      lastSeen: '2025-06-16T18:00:00.000Z',
+      trustLevel: 'suspicious',
+    });
+
+    const agents = (await app.inject({ url: '/api/agents', headers: viewer })).json().agents;
+    const me = agents.find((a: { agentId: string }) => a.agentId === AGENT);
+    expect(me).toMatchObject({
+      online: true,
+      connections: 1,
+      // Eight messages; each settle() round trip is one deliberately invalid frame.
+      accepted: 8,
+      rejected: 4,
+      version: example('agent_register').data.version,
+      health: 'degraded',
+      heartbeat: { status: example('agent_heartbeat').data.status },
+    });
+  });
+
   it('returns dead letters from the pipeline, with a bounded limit', async () => {
     const letters: DeadLetter[] = [
       {
