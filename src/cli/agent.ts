@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { type Logger, pino } from 'pino';
 import { type Agent, startAgent } from '../agent/agent.js';
+import { SPEC_BACKOFF } from '../agent/backoff.js';
 import { Coverage } from '../agent/calibration/coverage.js';
 import { parsePointLine, parsePointsFile, type WalkPoint } from '../agent/calibration/points.js';
 import { ScanCalibrationSampler } from '../agent/calibration/scan-sampler.js';
@@ -34,6 +35,7 @@ connection:
   --ca FILE                 trust this CA certificate (PEM) for wss://
   --insecure                accept any wss:// certificate (labs only)
   --buffer N                messages kept while disconnected; the oldest are dropped beyond it  (default 1000)
+  --max-retries N           reconnection attempts before giving up (exit code 3)               (default 10)
   --send-rate N             messages per minute, at most (the hub's limit; 0 = unpaced)         (default 100)
   --heartbeat-timeout S     reconnect when the hub is silent this long                          (default 90)
   --health-interval S       systemHealth period                                                 (default 60)
@@ -87,6 +89,7 @@ const OPTIONS = {
   ca: { type: 'string' },
   insecure: { type: 'boolean' },
   buffer: { type: 'string' },
+  'max-retries': { type: 'string' },
   'send-rate': { type: 'string' },
   'heartbeat-timeout': { type: 'string' },
   'health-interval': { type: 'string' },
@@ -346,6 +349,7 @@ async function runAgent(argv: string[]): Promise<number> {
   }
 
   const buffer = num(values, 'buffer', { integer: true, min: 1, max: 10_000_000 });
+  const maxRetries = num(values, 'max-retries', { integer: true, min: 0, max: 1_000_000 });
   const sendRate = num(values, 'send-rate', { min: 0 });
   const hbTimeout = num(values, 'heartbeat-timeout', { min: 1 });
   const health = num(values, 'health-interval', { min: 1 });
@@ -358,6 +362,7 @@ async function runAgent(argv: string[]): Promise<number> {
     logger,
     ...(tls === undefined ? {} : { tls }),
     ...(buffer === undefined ? {} : { bufferCapacity: buffer }),
+    ...(maxRetries === undefined ? {} : { backoff: { ...SPEC_BACKOFF, maxAttempts: maxRetries } }),
     ...(sendRate === undefined ? {} : { maxMessagesPerMinute: sendRate }),
     ...(hbTimeout === undefined ? {} : { heartbeatTimeoutMs: hbTimeout * 1000 }),
     ...(health === undefined ? {} : { healthIntervalMs: health * 1000 }),

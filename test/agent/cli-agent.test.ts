@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -282,6 +283,41 @@ describe('sbp agent', () => {
     const r = await sbp(['agent', '--hub', url, '--agent-id', AGENT, '--token', 'wrong']);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/token or the agentId is wrong/);
+  });
+
+  it('gives up after --max-retries attempts on the spec schedule and says manual intervention is needed (exit 3)', async () => {
+    // A port that nothing listens on: every attempt is refused at once, so only the backoff delays count.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const started = Date.now();
+    const r = await sbp([
+      'agent',
+      '--hub',
+      `ws://127.0.0.1:${port}/ws`,
+      '--agent-id',
+      AGENT,
+      '--token',
+      TOKEN,
+      '--max-retries',
+      '2',
+    ]);
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/reconnecting in 1 s \(attempt 1\/2\)/);
+    expect(r.stdout).toMatch(/reconnecting in 2 s \(attempt 2\/2\)/);
+    expect(r.stdout).not.toMatch(/attempt 3/);
+    expect(r.stderr).toMatch(
+      /could not reach the hub at ws:\/\/127\.0\.0\.1:\d+\/ws after 2 attempts \(.*ECONNREFUSED.*\)\. Manual intervention is needed/,
+    );
+    // 1 s + 2 s of backoff, plus the start-up of a Node process.
+    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(seconds).toBeLessThan(20);
+    // The simulator kept producing meanwhile; what could not be sent is reported, not silently lost.
+    expect(r.stdout).toMatch(/sent 0 · buffered [1-9]\d* · dropped 0/);
   });
 
   it('refuses bad options with usage (exit 2)', async () => {
