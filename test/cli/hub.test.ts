@@ -119,10 +119,24 @@ describe('sbp hub', () => {
     expect(lines.every((l) => JSON.parse(l).agentId === AGENT)).toBe(true);
   });
 
-  it('reads tokens from SBP_TOKENS and shuts down on SIGINT', async () => {
-    const hub = sbp(['hub', '--port', '0', '--log-level', 'silent', '--data-dir', join(dir, 'data2')], {
-      SBP_TOKENS: JSON.stringify(TOKENS),
-    });
+  it('reads tokens from SBP_TOKENS and shuts down on SIGINT, writing the capture it still held', async () => {
+    const capture = join(dir, 'capture-sigint.jsonl');
+    const hub = sbp(
+      [
+        'hub',
+        '--port',
+        '0',
+        '--log-level',
+        'silent',
+        '--data-dir',
+        join(dir, 'data2'),
+        '--capture',
+        capture,
+        '--capture-flush-ms',
+        '60000',
+      ],
+      { SBP_TOKENS: JSON.stringify(TOKENS) },
+    );
     const url = await listening(hub);
     const agent = await Client.connect(url, AGENT_TOKEN);
     agent.send(example('agent_heartbeat'));
@@ -133,6 +147,7 @@ describe('sbp hub', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     hub.child.kill('SIGINT');
     expect(await hub.exit).toBe(0);
+    expect(captured(capture).map((l) => JSON.parse(l).type)).toEqual(['agent_heartbeat']);
   });
 
   it('refuses bad flags and missing tokens with a usage error naming the problem (exit code 2)', async () => {

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+// The `sbp` command as a user reaches it right after `npm install`: through npx, with no build step.
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const COMMANDS = ['demo', 'hub', 'worker', 'agent', 'train', 'evaluate', 'anomaly', 'replay', 'simulate'];
+
+async function npxSbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    // --no-install: the package's own bin, never a download.
+    const r = await run('npx', ['--no-install', 'sbp', ...args], { cwd: ROOT });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npx sbp', () => {
+  it('--help lists every command and exits 0; --version prints the package version', async () => {
+    const help = await npxSbp(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^sbp \d+\.\d+\.\d+ — SmartBlueprint/);
+    for (const c of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const version = await npxSbp(['--version']);
+    expect(version.stdout.trim()).toBe(
+      (await import('../../package.json', { with: { type: 'json' } })).default.version,
+    );
+  });
+
+  it('each command has its own --help; an unknown command is a usage error (exit 2)', async () => {
+    const hub = await npxSbp(['hub', '--help']);
+    expect(hub.code).toBe(0);
+    expect(hub.stdout).toMatch(/^usage: sbp hub --tokens FILE/);
+    expect(hub.stdout).toMatch(/--port N .*0 = a free one/);
+    const agent = await npxSbp(['agent', '--help']);
+    expect(agent.code).toBe(0);
+    expect(agent.stdout).toMatch(/sbp agent calibrate/);
+    const unknown = await npxSbp(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
