@@ -1,10 +1,25 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LiveView } from '../../src/cli/demo-view.js';
 import { makeMessage } from '../../src/protocol/index.js';
+import { PrivateRedis } from '../ingest/helpers/redis.js';
+
+function haveRedisServer(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('redis-server is required in CI');
+    console.warn(
+      '\n*** SKIPPING sbp demo --redis: redis-server not found. To run it: apt-get install redis-server ***\n',
+    );
+    return false;
+  }
+}
 
 const SBP = resolve(import.meta.dirname, '../../bin/sbp.js');
 const dir = mkdtempSync(join(tmpdir(), 'sbp-demo-'));
@@ -46,53 +61,114 @@ describe('LiveView', () => {
   });
 });
 
+/** `sbp demo` as a child process, with a way to wait for its live view. */
+function spawnDemo(extra: string[]): {
+  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray>;
+  stop(): Promise<number | null>;
+} {
+  const child = spawn(
+    process.execPath,
+    [
+      SBP,
+      'demo',
+      '--port',
+      '0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--model-dir',
+      join(dir, 'models'),
+      ...extra,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    async waitFor(re, ms) {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const m = re.exec(out);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(`demo exited ${child.exitCode}: ${err}`);
+        await new Promise((w) => setTimeout(w, 100));
+      }
+      throw new Error(`timed out waiting for ${re}\nstdout:\n${out}\nstderr:\n${err}`);
+    },
+    stop() {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** Polls the hub's registry until a device with a location is in it (the registry is written asynchronously). */
+async function locatedDevices(url: string, token: string): Promise<Array<{ location?: { x: number } }>> {
+  let devices: Array<{ location?: { x: number } }> = [];
+  for (let i = 0; i < 100 && !devices.some((d) => d.location !== undefined); i++) {
+    const res = await fetch(`${url}api/devices`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    devices = ((await res.json()) as { devices: typeof devices }).devices;
+    if (!devices.some((d) => d.location !== undefined)) await new Promise((w) => setTimeout(w, 200));
+  }
+  return devices;
+}
+
 describe('sbp demo (npm start)', () => {
   it('trains on first run, then runs hub + worker + simulated agent: devices located, dashboard and API served', async () => {
-    const child = spawn(
-      process.execPath,
-      [SBP, 'demo', '--port', '0', '--data-dir', join(dir, 'data'), '--model-dir', join(dir, 'models')],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const demo = spawnDemo([]);
     try {
-      const waitFor = async (re: RegExp, ms: number) => {
-        const deadline = Date.now() + ms;
-        while (Date.now() < deadline) {
-          const m = re.exec(out);
-          if (m) return m;
-          if (child.exitCode !== null) throw new Error(`demo exited ${child.exitCode}: ${err}`);
-          await new Promise((w) => setTimeout(w, 100));
-        }
-        throw new Error(`timed out waiting for ${re}\nstdout:\n${out}\nstderr:\n${err}`);
-      };
-      await waitFor(/trained in/, 240_000);
-      const [, url, token] = await waitFor(
+      await demo.waitFor(/trained in/, 240_000);
+      const [, url, token] = await demo.waitFor(
         /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]+)/,
         60_000,
       );
       // A located device appears in the live view: "(x, y) ±r  room".
-      await waitFor(/\(-?\d+\.\d, -?\d+\.\d\) ±\d+\.\d\s+\S+/, 60_000);
+      await demo.waitFor(/\(-?\d+\.\d, -?\d+\.\d\) ±\d+\.\d\s+\S+/, 60_000);
       const page = await fetch(url!);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');
       expect((await fetch(`${url}api/devices`)).status).toBe(401);
-      // The registry is written asynchronously: poll until the worker's locations are in it.
-      let devices: Array<{ location?: { x: number } }> = [];
-      for (let i = 0; i < 100 && !devices.some((d) => d.location !== undefined); i++) {
-        const res = await fetch(`${url}api/devices`, { headers: { authorization: `Bearer ${token}` } });
-        expect(res.status).toBe(200);
-        devices = ((await res.json()) as { devices: typeof devices }).devices;
-        if (!devices.some((d) => d.location !== undefined)) await new Promise((w) => setTimeout(w, 200));
-      }
+      const devices = await locatedDevices(url!, token!);
       expect(devices.length).toBeGreaterThanOrEqual(1);
       expect(devices.some((d) => d.location !== undefined)).toBe(true);
     } finally {
-      child.kill('SIGINT');
+      expect(await demo.stop()).toBe(0);
     }
-    expect(await exited).toBe(0);
   }, 360_000);
+
+  it.runIf(haveRedisServer())(
+    '--redis URL: the same over BullMQ and Redis (a private redis-server), keys under the sbp-demo prefix',
+    async () => {
+      const redis = new PrivateRedis();
+      await redis.start();
+      const check = new Redis(redis.url);
+      try {
+        // Trains first unless the test above already did (same model directory).
+        const demo = spawnDemo(['--redis', redis.url]);
+        try {
+          const [, url, token] = await demo.waitFor(
+            /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]+)/,
+            60_000,
+          );
+          await demo.waitFor(/\(-?\d+\.\d, -?\d+\.\d\) ±\d+\.\d\s+\S+/, 60_000);
+          const devices = await locatedDevices(url!, token!);
+          expect(devices.some((d) => d.location !== undefined)).toBe(true);
+          // It really ran on Redis: the registry, the effect counters and the partition queues are there.
+          expect(await check.scard('sbp-demo:devices')).toBeGreaterThanOrEqual(devices.length);
+          const counters = await check.hgetall('sbp-demo:counters');
+          expect(Number(counters['probe:demo_agent_001'])).toBeGreaterThan(0);
+          expect((await check.keys('sbp-demo:bull:*')).length).toBeGreaterThan(0);
+        } finally {
+          expect(await demo.stop()).toBe(0);
+        }
+      } finally {
+        check.disconnect();
+        await redis.destroy();
+      }
+    },
+    360_000,
+  );
 });

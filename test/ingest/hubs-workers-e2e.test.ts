@@ -148,6 +148,16 @@ describe('hub and worker processes end to end over real sockets', () => {
       const { devices } = (await api(hub.http, '/api/devices')) as { devices: Array<{ deviceId: string }> };
       return devices.length === 4;
     });
+    // The hub's /metrics carries the ingestion side: queue depth, the latency histogram of all 20 probes, dead
+    // letters (none).
+    const res = await fetch(`${hub.http}/metrics`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    expect(res.status).toBe(200);
+    const metrics = await res.text();
+    expect(metrics).toMatch(/^sbp_ingest_queue_depth \d+$/m);
+    expect(metrics).toMatch(/^sbp_ingest_latency_seconds_count 20$/m);
+    expect(metrics).toMatch(/^sbp_ingest_latency_seconds_bucket\{le="0\.05"\} \d+$/m);
+    expect(metrics).toMatch(/^# TYPE sbp_ingest_dead_letters_total counter$/m);
+    expect(metrics).not.toMatch(/^sbp_ingest_dead_letters_total\{/m);
   }, 120_000);
 
   describe.runIf(haveRedisServer())('on Redis', () => {

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { buildHub } from '../../src/hub/build-hub.js';
 import { deserializeDeviceState } from '../../src/ingest/device-state.js';
 import { type OpenedPipeline, openPipeline } from '../../src/ingest/open-pipeline.js';
 import type { Message, MessageOf } from '../../src/protocol/index.js';
@@ -162,6 +164,70 @@ describe.runIf(haveRedisServer)('Redis outage during a stream', () => {
       expect(pipeline.sink.offer(record(probe('agent-f', 'fd-0', 1000)))).toBeNull();
     } finally {
       check.disconnect();
+    }
+  }, 120_000);
+
+  it('over a real agent socket: the hub keeps the connection open, answers QUEUE_FULL error frames at the bound, and applies what it accepted once Redis is back', async () => {
+    pipeline = await open(200);
+    const hub = await buildHub(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: { agents: { 'agent-s': 'token-agent-s-0123456789abcdef' }, viewers: [] },
+        logLevel: 'silent',
+        rateLimit: { messagesPerMinute: 1_000_000 },
+      },
+      { sink: pipeline.sink, results: pipeline.results, registry: pipeline.registry, logger: testLogger() },
+    );
+    const { wsUrl } = await hub.listen();
+    const socket = new WebSocket(wsUrl, {
+      headers: { authorization: 'Bearer token-agent-s-0123456789abcdef' },
+    });
+    const received: Message[] = [];
+    let closed = false;
+    socket.on('message', (data) => received.push(JSON.parse(data.toString()) as Message));
+    socket.on('close', () => {
+      closed = true;
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    let check: Redis | null = null;
+    try {
+      // Redis goes away under an open connection.
+      await redis.stop();
+      const errors = () => received.filter((m): m is MessageOf<'error'> => m.type === 'error');
+      // 300 probes, 100 beyond the bound, spread over 1.5 s (retries against the dead Redis meanwhile).
+      for (let s = 0; s < 300; s++) {
+        socket.send(JSON.stringify(probe('agent-s', `sd-${s % 4}`, s)));
+        if (s % 20 === 19) await new Promise((r) => setTimeout(r, 100));
+      }
+      await waitFor('100 QUEUE_FULL error frames', () => errors().length === 100, 15_000);
+      expect(new Set(errors().map((e) => e.data.errorCode))).toEqual(new Set(['QUEUE_FULL']));
+      expect(errors().every((e) => e.data.recoverable)).toBe(true);
+      expect(pipeline.sink.bufferedRecords).toBe(200);
+      expect(closed).toBe(false);
+      await redis.start();
+      const c = new Redis(redis.url);
+      check = c;
+      await waitFor(
+        'the 200 accepted probes applied',
+        async () => Number(await c.hget(redisKeys().counters, 'probe:agent-s')) === 200,
+        30_000,
+        100,
+      );
+      // The same connection is served again: a new probe is accepted and its result comes back on it.
+      socket.send(JSON.stringify(probe('agent-s', 'sd-0', 1000, { rssi: -77 })));
+      await waitFor('the result on the same socket', () =>
+        received.some((m) => m.type === 'deviceUpdate' && m.data.deviceId === 'sd-0' && m.data.rssi === -77),
+      );
+      expect(errors()).toHaveLength(100);
+      expect(closed).toBe(false);
+    } finally {
+      check?.disconnect();
+      socket.terminate();
+      await hub.close();
     }
   }, 120_000);
 });
