@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +126,62 @@ describe.runIf(netnsOk)('ScanSource against a network namespace', () => {
       data: expect.objectContaining({ deviceId: lab.nsMac, reason: 'timeout' }),
     });
     await source.stop();
+  });
+
+  it('gateway auto: reads the default route and probes that gateway, with the WiFi RSSI of its interface', async () => {
+    // A /proc root of our own: its default route names the namespace host as the gateway, so the machine's real
+    // gateway is never read, let alone probed. /proc/net/route holds addresses as little-endian hex.
+    // The first test took the host's address away; give it back.
+    lab.exec('ip', ['addr', 'replace', `${lab.nsAddress}/24`, 'dev', lab.nsIf]);
+    const root = mkdtempSync(join(tmpdir(), 'sbp-scan-proc-'));
+    try {
+      mkdirSync(join(root, 'net'));
+      const hex = (ip: string) =>
+        ip
+          .split('.')
+          .map((b) => Number(b).toString(16).padStart(2, '0'))
+          .reverse()
+          .join('')
+          .toUpperCase();
+      writeFileSync(
+        join(root, 'net', 'route'),
+        'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
+          `${lab.hostIf}\t00000000\t${hex(lab.nsAddress)}\t0003\t0\t0\t100\t00000000\t0\t0\t0\n`,
+      );
+      writeFileSync(
+        join(root, 'net', 'wireless'),
+        'Inter-| sta-|   Quality        |   Discarded packets               | Missed | WE\n' +
+          ' face | tus | link level noise |  nwid  crypt   frag  retry   misc | beacon | 22\n' +
+          `${lab.hostIf}: 0000   50.  -61.  -256        0      0      0      0      0        0\n`,
+      );
+      const clock = new FakeClock();
+      const c = collector(clock);
+      const source = new ScanSource({
+        gateway: 'auto',
+        procRoot: root,
+        iwPath: '/nonexistent/iw',
+        method: 'icmp',
+        timeoutMs: 1000,
+        neighbours: false,
+      });
+      await source.start(c.ctx);
+      await source.runRound();
+      const probes = c.of('pingResult');
+      expect(probes.length).toBeGreaterThanOrEqual(1);
+      for (const p of probes) {
+        expect(p.data).toMatchObject({
+          targetIp: lab.nsAddress,
+          targetType: 'gateway',
+          success: true,
+          rssi: -61,
+        });
+      }
+      expect(source.health().gatewayRttMs).toBeGreaterThanOrEqual(0);
+      expect(source.health().services.signalMonitor).toBe('running');
+      await source.stop();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('reports a probe that cannot run as PING_FAILED, once per target per 5 minutes', async () => {
