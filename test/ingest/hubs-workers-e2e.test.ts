@@ -185,6 +185,8 @@ describe('hub and worker processes end to end over real sockets', () => {
       '1500',
       '--lock-ms',
       '1500',
+      '--metrics-port',
+      '0',
       '--log-level',
       'warn',
     ];
@@ -196,7 +198,10 @@ describe('hub and worker processes end to end over real sockets', () => {
       startHub(tokenFile, join(dir.path, 'd2'), redis.url),
     ]);
     procs.push(h1.proc, h2.proc);
-    await Promise.all([w1.line(/ready/, 60_000), w2.line(/ready/, 60_000)]);
+    const ready = await Promise.all([w1.line(/ready/, 60_000), w2.line(/ready/, 60_000)]);
+    const metricsUrls = ready.map(
+      (l) => `http://127.0.0.1:${/metrics on :(\d+)\/metrics/.exec(l)![1]}/metrics`,
+    );
 
     const [a, b, v1, v2] = await Promise.all([
       connect(h1.ws, TOKENS.agents['agent-a']),
@@ -274,6 +279,14 @@ describe('hub and worker processes end to end over real sockets', () => {
         const counters = await check.hgetall(keys.counters);
         return Number(counters['probe:agent-a']) === 36 && Number(counters['probe:agent-b']) === 30;
       });
+
+      // The workers' /metrics (--metrics-port): between them, the latency histogram saw every applied probe, the
+      // malformed job is counted once as a dead letter, and each reports the queue depth.
+      const texts = await Promise.all(metricsUrls.map(async (u) => (await fetch(u)).text()));
+      const sum = (re: RegExp) => texts.reduce((n, t) => n + Number(re.exec(t)?.[1] ?? 0), 0);
+      expect(sum(/^sbp_ingest_latency_seconds_count (\d+)$/m)).toBeGreaterThanOrEqual(66);
+      expect(sum(/^sbp_ingest_dead_letters_total\{kind="job"\} (\d+)$/m)).toBe(1);
+      for (const t of texts) expect(t).toMatch(/^sbp_ingest_queue_depth \d+$/m);
     } finally {
       check.disconnect();
     }
