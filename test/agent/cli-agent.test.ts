@@ -383,10 +383,9 @@ describe('sbp agent', () => {
   });
 });
 
-// `script` (util-linux) gives the command a pseudo-terminal; in CI its absence fails the run instead of skipping.
+// `script` (bsdutils) gives the command a pseudo-terminal; in CI its absence fails the run instead of skipping.
 const haveScript =
-  existsSync('/usr/bin/script') ||
-  reportMissing('/usr/bin/script (util-linux)', 'apt-get install -y util-linux');
+  existsSync('/usr/bin/script') || reportMissing('/usr/bin/script (bsdutils)', 'apt-get install -y bsdutils');
 describe.runIf(haveScript)('sbp agent calibrate (interactive, in a pseudo-terminal)', () => {
   it('prompts for each point, shows progress, coverage and the map, and stops at an empty line', async () => {
     const out = join(dir, 'walk-tty.jsonl');
