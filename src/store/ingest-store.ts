@@ -118,9 +118,10 @@ export function isPartitionLostError(value: unknown): value is PartitionLostErro
 }
 
 /**
- * The commit found an idempotency key of the batch already applied by someone else since the worker looked (the
- * same agentId + sequenceNumber reused for a device of another partition): nothing was written. The worker must
- * reload the partition (its state holds the batch) and process the job again, which then skips that record.
+ * The commit found an idempotency key of the batch already applied since the worker looked — by another partition
+ * (the same agentId + sequenceNumber reused for a device of another partition), or by this very commit run before
+ * (a client resends a command whose reply a reconnect lost): nothing was written. The worker must reload the
+ * partition (its state holds the batch) and process the job again, which then skips what was applied.
  */
 export class SeenKeyTakenError extends Error {
   override readonly name = 'SeenKeyTakenError';

@@ -268,6 +268,7 @@ class RedisPartitionStore implements PartitionStore {
     const k = this.keys;
     const cmds: RedisArg[][] = [];
     const blocks = new Map<string, number[]>();
+    const once: Array<[string, string]> = [];
     const bitOf = probeBits(k);
     for (const s of batch.seen) {
       if (s.kind === 'probe') {
@@ -279,8 +280,11 @@ class RedisPartitionStore implements PartitionStore {
         }
         offsets.push(offset);
       } else if (s.kind === 'calibration') {
-        cmds.push(['HSET', k.seenCalibrations, calibrationField(s.agentId, s.calibrationId), '1']);
+        const field = calibrationField(s.agentId, s.calibrationId);
+        once.push([k.seenCalibrations, field]);
+        cmds.push(['HSET', k.seenCalibrations, field, '1']);
       } else {
+        once.push([k.seenEvent(s.hash), '']);
         cmds.push(['SET', k.seenEvent(s.hash), '1', 'PX', String(this.seenTtlMs)]);
       }
     }
@@ -325,13 +329,20 @@ class RedisPartitionStore implements PartitionStore {
     if (cmds.length === 0 && blocks.size === 0 && trust.length === 0) return;
     const reply = await fencedCommit(
       this.redis,
-      { bits: [...blocks], ttlMs: this.seenTtlMs, trust, commands: cmds, epochKey: k.controlEpoch },
+      {
+        bits: [...blocks],
+        ttlMs: this.seenTtlMs,
+        keys: once,
+        trust,
+        commands: cmds,
+        epochKey: k.controlEpoch,
+      },
       this.fence,
     );
     if (reply.outcome === 'fenced') throw new PartitionLostError(this.partition);
     if (reply.outcome === 'taken') {
       this.blocks.clear();
-      throw new SeenKeyTakenError(this.partition, `${reply.key} bit ${reply.offset}`);
+      throw new SeenKeyTakenError(this.partition, `${reply.key}${reply.at === '' ? '' : ` ${reply.at}`}`);
     }
     if (batch.log !== null) this.lastLogId = String(reply.last);
     // What this owner wrote is what the store now holds.

@@ -67,7 +67,13 @@ return out
  *   that had not seen it yet.
  * - `x`: commands, encoded as for FENCED_EXEC (a number n stands for ARGV[n]).
  * - `e`: the control-epoch key, whose value is returned (the worker's cue to re-read device controls).
- * Returns {1, result of the last command of x, epoch}, {0} when fenced out, or {2, key, offset} on a taken probe.
+ * - `k`: [[key, field]] the batch's calibration keys (HEXISTS key field) and device-event keys (field '': EXISTS
+ *   key): likewise all must still be absent, or nothing is written and the reply is {2, key, field}. Besides a key
+ *   reused across partitions, this catches the commit itself run twice: ioredis resends a command whose reply was
+ *   lost to a reconnect, and the effects other than these keys (counters, calibration samples, changelog) are not
+ *   idempotent.
+ * Returns {1, result of the last command of x, epoch}, {0} when fenced out, or {2, key, offset or field} on a taken
+ * key.
  */
 const COMMIT = `
 if ARGV[1] ~= '' then
@@ -93,6 +99,13 @@ for _, b in ipairs(spec.b) do
   local got = bits('BITFIELD_RO', b[1], b[2], false)
   for j = 1, #got do
     if got[j] == 1 then return {2, b[1], b[2][j]} end
+  end
+end
+for _, k in ipairs(spec.k) do
+  if k[2] == '' then
+    if redis.call('EXISTS', k[1]) == 1 then return {2, k[1], ''} end
+  elseif redis.call('HEXISTS', k[1], k[2]) == 1 then
+    return {2, k[1], k[2]}
   end
 end
 for _, b in ipairs(spec.b) do
@@ -170,6 +183,8 @@ export interface CommitSpec {
   bits: ReadonlyArray<readonly [string, readonly number[]]>;
   /** Bitmap blocks' TTL, ms. */
   ttlMs: number;
+  /** Calibration keys [hash, field] and device-event keys [key, ''] to check absent (the commands set them). */
+  keys: ReadonlyArray<readonly [string, string]>;
   /** Computed trust levels: [device key, trustLevel JSON, the userDecision JSON the worker saw or '']. */
   trust: ReadonlyArray<readonly [string, string, string]>;
   commands: readonly (readonly RedisArg[])[];
@@ -179,7 +194,8 @@ export interface CommitSpec {
 export type CommitReply =
   | { outcome: 'committed'; last: unknown; epoch: string }
   | { outcome: 'fenced' }
-  | { outcome: 'taken'; key: string; offset: number };
+  /** `at`: the probe's bit offset, the calibration's hash field, or '' for a device-event key. */
+  | { outcome: 'taken'; key: string; at: string };
 
 /** Runs a batch's commit script (COMMIT above). */
 export async function fencedCommit(
@@ -191,6 +207,7 @@ export async function fencedCommit(
   const json = JSON.stringify({
     b: spec.bits,
     t: spec.ttlMs,
+    k: spec.keys,
     g: spec.trust,
     x: encodeCommands(spec.commands, blobs),
     e: spec.epochKey,
@@ -201,7 +218,7 @@ export async function fencedCommit(
     ? client.sbpCommit(0, ...args)
     : client.sbpCommit(1, fence.leaseKey, ...args))) as [number, unknown?, unknown?];
   if (reply[0] === 0) return { outcome: 'fenced' };
-  if (reply[0] === 2) return { outcome: 'taken', key: String(reply[1]), offset: Number(reply[2]) };
+  if (reply[0] === 2) return { outcome: 'taken', key: String(reply[1]), at: String(reply[2]) };
   return { outcome: 'committed', last: reply[1], epoch: String(reply[2]) };
 }
 

@@ -154,6 +154,33 @@ describe.runIf(redisOk)('RedisIngestStore', () => {
     expect((await store.partition(3, 'w1#5').prepare([key(1), key(2)], [])).seen).toEqual([true, false]);
   });
 
+  it('a commit run twice (a resend after a lost reply) writes nothing the second time, probes or not', async () => {
+    await redis.set(keys.lease(5), 'w1#7');
+    const p = store.partition(5, 'w1#7');
+    const calOnly = commit({
+      seen: [
+        { kind: 'calibration', agentId: 'twice', calibrationId: 'ct1' },
+        { kind: 'event', hash: 'twice-h1' },
+      ],
+      calibrations: [calibration('twice', 'ct1')],
+      counters: new Map([['calibration:twice', 1]]),
+    });
+    const calibrationsBefore = await redis.xlen(keys.calibrations);
+    await p.commit(calOnly);
+    const again = await p.commit(calOnly).catch((e: unknown) => e);
+    expect(isSeenKeyTakenError(again)).toBe(true);
+    expect(await store.counters()).toMatchObject({ 'calibration:twice': 1 });
+    expect(await redis.xlen(keys.calibrations)).toBe(calibrationsBefore + 1);
+    // An event-only batch likewise.
+    const eventOnly = commit({
+      seen: [{ kind: 'event', hash: 'twice-h2' }],
+      counters: new Map([['event:twice', 1]]),
+    });
+    await p.commit(eventOnly);
+    expect(isSeenKeyTakenError(await p.commit(eventOnly).catch((e: unknown) => e))).toBe(true);
+    expect(await store.counters()).toMatchObject({ 'event:twice': 1 });
+  });
+
   it('caches device controls until a user decision moves the epoch, and never overwrites a decision it did not see', async () => {
     await redis.set(keys.lease(4), 'w1#6');
     const p = store.partition(4, 'w1#6');
