@@ -28,7 +28,7 @@ import {
 import { solveMultilaterationWithLibrary } from '../src/models/positioning/multilateration-library.js';
 import { observationsFromReadings } from '../src/models/positioning/observation.js';
 import { createPositioner } from '../src/models/positioning/positioner.js';
-import type { AnchorRanging } from '../src/models/positioning/ranging.js';
+import { type AnchorRanging, rangeToRtt } from '../src/models/positioning/ranging.js';
 import { roomAt, type Site } from '../src/models/positioning/site.js';
 import { summariseErrors } from '../src/models/positioning/stats.js';
 import { initTensorFlow } from '../src/models/positioning/tf-runtime.js';
@@ -603,6 +603,33 @@ export async function positionerSpeed(quick: boolean): Promise<BenchResult[]> {
   ];
 }
 
+/** Errors of the live Positioner fed each test point's messages in time order (a standing device), per message. */
+function standingDeviceErrors(model: PositioningModel, samples: readonly CalibrationSample[]): number[] {
+  const positioner = createPositioner(model, 'bench');
+  const byPoint = new Map<string, CalibrationSample[]>();
+  for (const s of samples) {
+    const g = byPoint.get(s.pointKey);
+    if (g) g.push(s);
+    else byPoint.set(s.pointKey, [s]);
+  }
+  const errors: number[] = [];
+  for (const group of byPoint.values()) {
+    let state = positioner.initialState();
+    for (const s of [...group].sort((a, b) => a.t - b.t)) {
+      const readings: AnchorReading[] = s.observations.map((o) => ({
+        anchorId: o.anchorId,
+        t: s.t,
+        ...(o.rssi === undefined ? {} : { rssi: o.rssi }),
+        ...(o.range === undefined ? {} : { rtt: rangeToRtt(o.range) }),
+      }));
+      const u = positioner.update(state, readings, s.t);
+      state = u.state;
+      if (u.estimate) errors.push(Math.hypot(u.estimate.x - s.x, u.estimate.y - s.y));
+    }
+  }
+  return errors;
+}
+
 export async function realData(quick: boolean): Promise<BenchResult[]> {
   const dir = datasetsDir();
   if (!existsSync(dir)) {
@@ -681,6 +708,20 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
         '',
       ]);
     }
+    // Not the headline (the references locate single messages): a device standing at each test point, its messages
+    // fed in time order through the live Positioner (tracking included), scored after every message.
+    const tracked = standingDeviceErrors(model, testSamples);
+    const ts = summariseErrors(tracked);
+    rows.push([
+      name,
+      `ours: ${ev.primary}, tracked (each test point's messages in order, as a standing device; not comparable to single messages)`,
+      ts.n,
+      f2(ts.meanError),
+      f2(ts.medianError),
+      f2(ts.p90Error),
+      f2(ts.rmse),
+      '',
+    ]);
     const beats = REFERENCES[name]!.filter((r) => r.name.startsWith('ref.')).every(
       (r) =>
         (r.mean === undefined || primary.meanError < r.mean) &&
@@ -713,7 +754,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       ),
       notes: [
         'Every hyper-parameter (robust loss, bias-map bandwidth, kNN k / kernel / channel weights, which estimators to fuse and their weights) is chosen by 5-fold cross-validation over the reference points of train.jsonl; test.jsonl is only scored.',
-        'Each test message is located on its own (no averaging of the repeated messages at a point, no tracking), as the reference baselines do.',
+        'Each test message is located on its own (no averaging of the repeated messages at a point, no tracking), as the reference baselines do; that is the headline. The "tracked" row instead feeds each test point\'s messages in time order through the live Positioner, as a device standing there would be tracked — information the live system has, but not what the references measure.',
         "The published RMSE figures are a third party's random forest on its own split, for scale; the reference baselines ran on exactly these files.",
       ],
     },
