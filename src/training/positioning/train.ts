@@ -519,6 +519,8 @@ export async function trainPositioning(
     knn: knnModel,
     fingerprint: fingerprint ? fingerprint.meta : null,
     fusion: {
+      // The mode cross-validation chose: the joint solve is what was scored, so it is what the model must run.
+      mode: bestMode,
       members: bestMembers,
       weights: bestWeights,
       outlierProbability: bestEpsilon,

@@ -143,6 +143,23 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('runs the fusion mode cross-validation chose (a joint solve is what was scored)', async () => {
+    // This walk is one where the joint mode (the others' fix as a prior inside multilateration) wins in CV.
+    const w = createSimulatedWorld(10, { devices: 1 });
+    const jointWalk = samplesFromMessages(w.calibrationWalk({ spacingM: 1.25, samplesPerPoint: 2 }), w.site);
+    const { model, report } = await trainPositioning(jointWalk, w.site, {
+      seed: 4,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+    });
+    expect(report.chosen.mode).toBe('joint');
+    expect(model.data.fusion.mode).toBe('joint');
+    const { path } = await createVersionDir(join(dir, 'joint-models'));
+    await savePositioningModel(path, model);
+    expect((await loadPositioningModel(path)).data.fusion.mode).toBe('joint');
+  });
+
   it('is reproducible for a seed', async () => {
     const again = await trainPositioning(walk.slice(0, 80), world.site, {
       seed: 4,
