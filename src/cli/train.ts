@@ -10,6 +10,7 @@ import {
   publishVersion,
   writeMetadata,
 } from '../training/model-dir.js';
+import { heldOutPoints } from '../training/positioning/held-out-points.js';
 import { savePositioningModel } from '../training/positioning/model-store.js';
 import { samplesFromMessages } from '../training/positioning/samples.js';
 import { type PositioningTrainReport, trainPositioning } from '../training/positioning/train.js';
@@ -214,8 +215,10 @@ export const positioningStep: TrainStep = {
       throw new TrainInputError(`${input} holds no valid pingCalibration message: nothing to train on`);
     }
     const samples = samplesFromMessages(read.messages, site);
-    const { model, report } = await trainPositioning(samples, site, {
+    const { model, report, outOfFold } = await trainPositioning(samples, site, {
       seed: ctx.seed,
+      // The per-point held-out errors (metrics.heldOutPoints) are what the dashboard's coverage view maps.
+      keepOutOfFold: true,
       folds,
       deviceHeight,
       ...(estimators ? { estimators } : {}),
@@ -259,6 +262,7 @@ export const positioningStep: TrainStep = {
       ctx.log(`report: ${out}`);
     }
     const primary = report.cv[report.primary]!;
+    const points = heldOutPoints(samples, outOfFold?.[report.primary] ?? []);
     return {
       walk: input,
       site: sitePath,
@@ -281,6 +285,8 @@ export const positioningStep: TrainStep = {
           p90Error: primary.p90Error,
         },
         crossValidation: report.cv,
+        // Per calibration point, the model's error while that point was held out (its CV fold): where to walk next.
+        heldOutPoints: points,
       },
       trainingSeconds: report.seconds,
     };

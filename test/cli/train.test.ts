@@ -78,6 +78,25 @@ describe('sbp train / sbp evaluate', () => {
     expect(meta.positioning.metrics.heldOut.meanError).toBeGreaterThan(0);
     expect(meta.positioning.parameters.seed).toBe(5);
     expect(meta.positioning.data.points).toBeGreaterThan(10);
+    // Per calibration point, its cross-validated error (the dashboard's coverage view): one entry per located
+    // point, and their located-weighted mean is the model's held-out mean error.
+    const points = meta.positioning.metrics.heldOutPoints as Array<{
+      x: number;
+      y: number;
+      error: number;
+      n: number;
+      located: number;
+    }>;
+    expect(points.length).toBeGreaterThan(10);
+    expect(points.length).toBeLessThanOrEqual(meta.positioning.data.points);
+    for (const p of points) {
+      expect(p.error).toBeGreaterThanOrEqual(0);
+      expect(p.n).toBe(2);
+    }
+    const weight = points.reduce((s, p) => s + p.n * p.located, 0);
+    const weighted = points.reduce((s, p) => s + p.error * p.n * p.located, 0) / weight;
+    expect(weighted).toBeCloseTo(meta.positioning.metrics.heldOut.meanError, 2);
+    expect(new Set(points.map((p) => p.error)).size).toBeGreaterThan(5);
     expect(existsSync(join(models, latest, 'positioning', 'model.json'))).toBe(true);
     expect(existsSync(join(models, latest, 'positioning', 'fingerprint.weights.bin'))).toBe(true);
   });

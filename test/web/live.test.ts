@@ -2,7 +2,7 @@
 // `sbp train` on the committed walk) and `sbp agent` with its simulator, as separate processes on loopback, and
 // Debian's Chromium as the viewer. Devices, positions and trust decisions all come from the real pipeline.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -241,6 +241,31 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
     expect(await api.json()).toMatchObject({ deviceId, trustLevel: 'trusted', userDecision: 'approved' });
 
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png') });
+
+    // Calibration coverage from what `sbp train` wrote: each calibration point with its cross-validated error
+    // (metadata.positioning.metrics.heldOutPoints) is drawn, the error map is coloured, and the view says where to
+    // walk next.
+    const modelDir = join(dir, 'models');
+    const latest = (await readFile(join(modelDir, 'LATEST'), 'utf8')).trim();
+    const meta = JSON.parse(await readFile(join(modelDir, latest, 'metadata.json'), 'utf8')) as {
+      positioning: { metrics: { heldOutPoints: Array<{ x: number; y: number; error: number }> } };
+    };
+    const heldOut = meta.positioning.metrics.heldOutPoints;
+    expect(heldOut.length).toBeGreaterThan(20);
+    await page.getByLabel('Calibration coverage').check();
+    await expect
+      .poll(() => page.locator('svg.plan .coverage .walk-points circle').count())
+      .toBe(heldOut.length);
+    const drawn = await page
+      .locator('svg.plan .coverage .walk-points circle')
+      .evaluateAll((cs) => cs.map((c) => [Number(c.getAttribute('cx')), -Number(c.getAttribute('cy'))]));
+    expect(drawn).toEqual(heldOut.map((p) => [p.x, p.y]));
+    // Coloured cells (an error near them), not only the hatched "never tested" ones.
+    expect(await page.locator('svg.plan .coverage .cells rect:not(.no-data)').count()).toBeGreaterThan(100);
+    expect(await page.locator('.coverage-panel').textContent()).toContain(
+      `Model ${latest}: ${heldOut.length} calibration points`,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live-coverage.png') });
     expect(problems).toEqual([]);
     expect(second.problems).toEqual([]);
     await second.page.close();

@@ -2,6 +2,7 @@
 export { createPositioner, type TrackState } from '../../models/positioning/positioner.js';
 export { evaluatePositioning, type PositioningEvaluation } from './evaluate.js';
 export { fitRanging } from './fit-ranging.js';
+export { type HeldOutPoint, heldOutPoints } from './held-out-points.js';
 export { loadPositioner } from './load-positioner.js';
 export {
   hasPositioningModel,
