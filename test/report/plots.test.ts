@@ -9,6 +9,7 @@ import {
   selectTimelineDevices,
 } from '../../src/report/index.js';
 import { histogram } from '../../src/report/plots/score-distribution.js';
+import { timelineSegments } from '../../src/report/plots/score-timeline.js';
 import { rng, SITE, tracks } from './fixtures.js';
 import { circleRadius, count, marks, pathYs, position, svgSize, texts } from './svg-marks.js';
 
@@ -162,6 +163,36 @@ describe('anomaly score timeline', () => {
     const camera = marks(svg, 'scores_r0').items[0]!;
     expect(Math.min(...pathYs(camera))).toBeLessThan(64 * 0.05);
     expect(pathYs(camera).length).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('anomaly score timeline gaps', () => {
+  it('breaks a line where the device went silent, and shows a lone score as a dot', async () => {
+    const t0 = Date.UTC(2025, 5, 16);
+    const every = 120_000;
+    const scores = [
+      ...Array.from({ length: 40 }, (_, i) => ({ deviceId: 'tv', t: t0 + i * every, score: 0.4 })),
+      // Gone for four hours, back for a while, then one last report hours later.
+      ...Array.from({ length: 40 }, (_, i) => ({
+        deviceId: 'tv',
+        t: t0 + 4 * 3_600_000 + i * every,
+        score: 0.5,
+      })),
+      { deviceId: 'tv', t: t0 + 12 * 3_600_000, score: 0.6 },
+    ];
+    expect(timelineSegments(scores.map((p) => p.t))).toEqual([
+      ...Array<number>(40).fill(0),
+      ...Array<number>(40).fill(1),
+      2,
+    ]);
+    // Steady reports far apart (a capture sampled sparsely) stay one line: gaps are relative to the usual interval.
+    expect(new Set(timelineSegments(Array.from({ length: 30 }, (_, i) => i * 3_600_000)))).toEqual(
+      new Set([0]),
+    );
+    const svg = await renderSvg(scoreTimelineSpec({ scores }));
+    expect(count(svg, 'scores_r0')).toBe(2);
+    expect(count(svg, 'score_area_r0')).toBe(2);
+    expect(count(svg, 'score_dots_r0')).toBe(1);
   });
 });
 

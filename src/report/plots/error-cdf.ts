@@ -51,7 +51,7 @@ export function errorCdfSpec(data: ErrorCdfData): TopLevelSpec {
     type: 'nominal',
     title: null,
     scale: { domain, range: SERIES_COLOURS.slice(0, Math.max(1, domain.length)) },
-    legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400 },
+    legend: { orient: 'bottom', direction: 'vertical', labelLimit: 640 },
   } as const;
   const xMax = Math.max(1e-3, ...rows.map((r) => r.error));
   return {

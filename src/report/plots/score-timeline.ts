@@ -39,6 +39,28 @@ export interface ScoreTimelineData {
 
 const POINTS_PER_ROW = 300;
 
+/** A silence longer than this (and than GAP_FACTOR × the device's usual interval) breaks its line. */
+const MIN_GAP_MS = 10 * 60_000;
+const GAP_FACTOR = 5;
+
+/**
+ * Segment numbers for a device's points in time order: a new segment after a silence much longer than the device's
+ * usual interval (it left, or nothing was captured), so the line does not draw a score across hours nobody scored.
+ */
+export function timelineSegments(times: readonly number[]): number[] {
+  const steps = times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .sort((a, b) => a - b);
+  const median = steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
+  const gap = Math.max(MIN_GAP_MS, GAP_FACTOR * median);
+  let seg = 0;
+  return times.map((t, i) => {
+    if (i > 0 && t - times[i - 1]! > gap) seg += 1;
+    return seg;
+  });
+}
+
 /** The devices worth a row: those with alerts or true anomalies first, then by peak score. */
 export function selectTimelineDevices(data: ScoreTimelineData): string[] {
   const weight = new Map<string, { events: number; peak: number }>();
@@ -106,6 +128,12 @@ export function scoreTimelineSpec(data: ScoreTimelineData): TopLevelSpec {
       (p) => p.t,
       (p) => p.score,
     ).map((p) => ({ t: p.t, score: round(p.score) }));
+    const segments = timelineSegments(series.map((p) => p.t));
+    const points = series.map((p, i) => ({ ...p, seg: segments[i]! }));
+    // A point alone in its segment draws no line: it is shown as a dot instead.
+    const isAlone = (i: number) => segments[i - 1] !== segments[i] && segments[i + 1] !== segments[i];
+    const alone = points.filter((_, i) => isAlone(i));
+    const joined = points.filter((_, i) => !isAlone(i));
     const threshold =
       typeof data.threshold === 'number'
         ? data.threshold
@@ -145,18 +173,32 @@ export function scoreTimelineSpec(data: ScoreTimelineData): TopLevelSpec {
         encoding: { x, y: { value: 0 }, text: { field: 'label' } },
       });
     }
+    const detail = { field: 'seg', type: 'nominal' } as const;
     layers.push({
       name: `score_area_r${r}`,
-      data: { values: series },
+      data: { values: joined },
       mark: { type: 'area', color: NORMAL, opacity: 0.12, interpolate: 'linear' },
-      encoding: { x, y },
+      // Not stacked: each segment is filled down to zero on its own.
+      encoding: { x, y: { ...y, stack: null }, detail },
     });
     layers.push({
       name: `scores_r${r}`,
-      data: { values: series },
+      data: { values: joined },
       mark: { type: 'line', color: NORMAL, strokeWidth: 1.3, interpolate: 'linear' },
-      encoding: { x: last ? { ...x, axis: { format: '%H:%M', labelFlush: true } } : { ...x, axis: null }, y },
+      encoding: {
+        x: last ? { ...x, axis: { format: '%H:%M', labelFlush: true } } : { ...x, axis: null },
+        y,
+        detail,
+      },
     });
+    if (alone.length > 0) {
+      layers.push({
+        name: `score_dots_r${r}`,
+        data: { values: alone },
+        mark: { type: 'point', filled: true, size: 14, color: NORMAL },
+        encoding: { x, y },
+      });
+    }
     if (threshold !== undefined) {
       layers.push({
         name: `threshold_r${r}`,
