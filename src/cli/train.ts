@@ -258,6 +258,7 @@ export const positioningStep: TrainStep = {
         version: ctx.version,
         walkFile: input,
         out,
+        ...(outOfFold ? { heldOut: { samples, fixes: outOfFold } } : {}),
       });
       ctx.log(`report: ${out}`);
     }

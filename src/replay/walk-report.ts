@@ -1,15 +1,21 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadModelSet } from '../ingest/load-model-set.js';
-import type { Site } from '../models/positioning/site.js';
+import type { Fix, ModelName } from '../models/positioning/fix.js';
+import { roomAt, type Site } from '../models/positioning/site.js';
 import type { PingCalibration } from '../protocol/index.js';
 import {
   type Cell,
+  type ErrorVector,
+  errorByRoomSpec,
+  errorCdfSpec,
+  type Figure,
   floorPlanSpec,
   type MetricTable,
   type ReportSpec,
   renderReport,
 } from '../report/index.js';
+import type { CalibrationSample } from '../training/positioning/samples.js';
 import type { PositioningTrainReport } from '../training/positioning/train.js';
 import { replay } from './replay.js';
 import { replayReport } from './replay-report.js';
@@ -52,9 +58,91 @@ export interface TrainingReportOptions {
   version: string;
   walkFile: string;
   out: string;
+  /**
+   * The cross-validation's held-out fixes (trainPositioning's `outOfFold`, per estimator, aligned with `samples`):
+   * with them the report plots held-out errors on the plan, as a CDF per estimator and per room.
+   */
+  heldOut?: {
+    samples: readonly CalibrationSample[];
+    fixes: Partial<Record<ModelName, ReadonlyArray<Fix | null>>>;
+  };
 }
 
 const num = (v: number | undefined): Cell => (v === undefined || !Number.isFinite(v) ? null : v);
+
+/** Held-out error of each located sample, with the sample. */
+function heldOutErrors(
+  samples: readonly CalibrationSample[],
+  fixes: ReadonlyArray<Fix | null> | undefined,
+): Array<{ sample: CalibrationSample; fix: Fix; error: number }> {
+  if (!fixes) return [];
+  const out: Array<{ sample: CalibrationSample; fix: Fix; error: number }> = [];
+  samples.forEach((sample, i) => {
+    const fix = fixes[i];
+    if (fix) out.push({ sample, fix, error: Math.hypot(fix.x - sample.x, fix.y - sample.y) });
+  });
+  return out;
+}
+
+/** The held-out plots: where each point's held-out fix landed, the error CDF per estimator, the error per room. */
+function heldOutFigures(
+  o: Omit<TrainingReportOptions, 'out'>,
+  heldOut: NonNullable<TrainingReportOptions['heldOut']>,
+): Figure[] {
+  const r = o.report;
+  const primary = heldOutErrors(heldOut.samples, heldOut.fixes[r.primary]);
+  const vectors: ErrorVector[] = primary.map(({ sample, fix }) => ({
+    truth: { x: sample.x, y: sample.y },
+    estimate: { x: fix.x, y: fix.y },
+  }));
+  const figures: Figure[] = [
+    {
+      title: `Where the walk went, and where the model put each point when it was held out (${r.primary})`,
+      caption:
+        'Each line joins a calibration point (where it was) to the model’s fix of it from the fold that held it out: long lines are where the walk taught the model too little. Diamonds: anchors.',
+      wide: true,
+      spec: floorPlanSpec({ site: o.site, errors: vectors, size: 760 }),
+    },
+    {
+      title: 'Held-out error, cumulative',
+      caption:
+        'Share of walk points located within x metres while held out, per estimator: further left is better.',
+      spec: errorCdfSpec({
+        series: (Object.keys(r.cv) as ModelName[]).map((name) => ({
+          name: name === r.primary ? `${name} (the model)` : name,
+          errors: heldOutErrors(heldOut.samples, heldOut.fixes[name]).map((e) => e.error),
+        })),
+      }),
+    },
+  ];
+  const byRoom = new Map<string, { errors: number[]; right: number }>();
+  for (const { sample, fix, error } of primary) {
+    if (sample.room === undefined) continue;
+    let room = byRoom.get(sample.room);
+    if (!room) {
+      room = { errors: [], right: 0 };
+      byRoom.set(sample.room, room);
+    }
+    room.errors.push(error);
+    if (roomAt(o.site, fix, sample.floor)?.id === sample.room) room.right += 1;
+  }
+  if (byRoom.size > 0) {
+    const names = new Map(o.site.rooms.map((room) => [room.id, room.name ?? room.id]));
+    figures.push({
+      title: `Held-out error per room (${r.primary})`,
+      caption:
+        'Box: quartiles; whiskers: p10–p90; tick: median; room: share of fixes in the right room. Worst first.',
+      spec: errorByRoomSpec({
+        rooms: [...byRoom.entries()].map(([id, room]) => ({
+          room: names.get(id) ?? id,
+          errors: room.errors,
+          roomAccuracy: room.right / room.errors.length,
+        })),
+      }),
+    });
+  }
+  return figures;
+}
 
 /** `sbp train --report FILE`: what the walk covered, the held-out errors per estimator, the ranging fit per anchor. */
 export function trainingReport(o: Omit<TrainingReportOptions, 'out'>): ReportSpec {
@@ -130,15 +218,17 @@ export function trainingReport(o: Omit<TrainingReportOptions, 'out'>): ReportSpe
       { label: 'training time', value: r.seconds, unit: 's' },
     ],
     tables,
-    figures: [
-      {
-        title: 'Where the walk went',
-        caption:
-          'Grey dots: calibration points; diamonds: anchors. Rooms the walk did not visit cannot be located well.',
-        wide: true,
-        spec: floorPlanSpec({ site: o.site, walk: o.walk.map((m) => m.data.knownLocation), size: 760 }),
-      },
-    ],
+    figures: o.heldOut
+      ? heldOutFigures(o, o.heldOut)
+      : [
+          {
+            title: 'Where the walk went',
+            caption:
+              'Grey dots: calibration points; diamonds: anchors. Rooms the walk did not visit cannot be located well.',
+            wide: true,
+            spec: floorPlanSpec({ site: o.site, walk: o.walk.map((m) => m.data.knownLocation), size: 760 }),
+          },
+        ],
     generator: 'sbp train',
     generatedAt: new Date().toISOString(),
   };

@@ -8,6 +8,7 @@ import { renderReport } from '../../src/report/index.js';
 import { resolveVersionPath } from '../../src/training/model-dir.js';
 import { samplesFromMessages, trainPositioning } from '../../src/training/positioning/index.js';
 import { readSiteFile } from '../../src/training/site-file.js';
+import { count, texts } from '../report/svg-marks.js';
 import { buildFixture, type Fixture } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbp-walk-report-'));
@@ -39,11 +40,13 @@ describe('reports for sbp evaluate and sbp train', () => {
         if (!p.ok) throw p.error;
         return p.message as PingCalibration;
       });
-    const { report } = await trainPositioning(samplesFromMessages(walk, site), site, {
+    const samples = samplesFromMessages(walk, site);
+    const { report, outOfFold } = await trainPositioning(samples, site, {
       seed: 1,
       folds: 3,
       deviceHeight: 1,
       estimators: ['multilateration', 'knn'],
+      keepOutOfFold: true,
     });
     const spec = trainingReport({ report, site, walk, version: 'v-test', walkFile: fx.walk });
     expect(spec.tables![0]!.rows.length).toBe(Object.keys(report.cv).length);
@@ -52,6 +55,30 @@ describe('reports for sbp evaluate and sbp train', () => {
     expect(html).toContain('Training of v-test');
     expect(html).toContain('(the model)');
     expect(html.match(/<svg\b/g)).toHaveLength(1);
+
+    // With the held-out fixes: one error vector per located sample on the plan, a CDF line per estimator (the
+    // model's median as training measured it), the error per room.
+    const full = trainingReport({
+      report,
+      site,
+      walk,
+      version: 'v-test',
+      walkFile: fx.walk,
+      heldOut: { samples, fixes: outOfFold! },
+    });
+    expect(full.figures!.map((f) => f.title)).toEqual([
+      expect.stringContaining('where the model put each point when it was held out'),
+      'Held-out error, cumulative',
+      expect.stringContaining('Held-out error per room'),
+    ]);
+    const fullHtml = await renderReport(full);
+    expect(fullHtml.match(/<svg\b/g)).toHaveLength(3);
+    const located = outOfFold![report.primary]!.filter((f) => f !== null).length;
+    expect(count(fullHtml, 'error_vectors')).toBe(located);
+    const model = report.cv[report.primary]!;
+    expect(texts(fullHtml)).toContain(
+      `${report.primary} (the model) · median ${model.medianError.toFixed(2)} m · p90 ${model.p90Error.toFixed(2)} m`,
+    );
   }, 60_000);
 });
 
@@ -76,7 +103,7 @@ describe('sbp train --report and sbp evaluate --report', () => {
     expect(await main(['evaluate', '--model', models, '--input', fx.test, '--report', evalReport])).toBe(0);
     const trainHtml = readFileSync(trainReport, 'utf8');
     expect(trainHtml).toContain('Ranging fitted per anchor');
-    expect(trainHtml).toContain('<svg');
+    expect(trainHtml.match(/<svg\b/g)!.length).toBe(3); // held-out errors on the plan, CDF, per room
     const evalHtml = readFileSync(evalReport, 'utf8');
     expect(evalHtml).toContain('Positioning accuracy');
     expect(evalHtml.match(/<svg\b/g)!.length).toBeGreaterThanOrEqual(3);
