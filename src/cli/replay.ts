@@ -150,7 +150,7 @@ function printSummary(
       ? `median ${c.displacement.median.toFixed(2)} m, p90 ${c.displacement.p90.toFixed(2)} m, max ${c.displacement.max.toFixed(2)} m`
       : 'no fix located by both';
     lines.push(
-      `compare: positions moved ${disp} over ${c.pairs} fixes; alerts ${c.alertsA} → ${c.alertsB} (+${c.gained} gained, −${c.lost} lost)`,
+      `compare: positions moved ${disp} over ${c.pairs} fixes; alerts ${c.alertsA} → ${c.alertsB} (+${c.gained} gained, −${c.lost} lost); trust alerts ${c.trustAlertsA} → ${c.trustAlertsB} (+${c.trustGained}, −${c.trustLost})`,
     );
   }
   if (out.results) lines.push(`results: ${out.results}`);

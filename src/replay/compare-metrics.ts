@@ -3,10 +3,21 @@ import type { Alert } from './detection-metrics.js';
 import { Reservoir } from './sampling.js';
 
 export interface AlertChange {
+  /** `anomaly` (anomalyDetected) or `trust` (trustAlert). */
+  kind: 'anomaly' | 'trust';
   deviceId: string;
+  /** The anomaly type, or the trust alert's type. */
   anomalyType: string;
   /** ISO 8601. */
   time: string;
+}
+
+/** A trustAlert as the comparison sees it. */
+export interface TrustAlertMark {
+  deviceId: string;
+  /** Epoch ms. */
+  t: number;
+  alertType: string;
 }
 
 export interface ComparisonSummary {
@@ -25,7 +36,12 @@ export interface ComparisonSummary {
   /** Alerts B raises that A does not (same device and type within the match window). */
   gained: number;
   lost: number;
-  /** The first few gained and lost alerts, by time. */
+  /** trustAlert messages of each version, and those gained and lost (matched the same way). */
+  trustAlertsA: number;
+  trustAlertsB: number;
+  trustGained: number;
+  trustLost: number;
+  /** The first few gained and lost alerts of both kinds, by time. */
   gainedExamples: AlertChange[];
   lostExamples: AlertChange[];
 }
@@ -64,14 +80,33 @@ export class CompareMetrics {
     return this.#displacements.items;
   }
 
-  summary(alertsA: readonly Alert[], alertsB: readonly Alert[]): ComparisonSummary {
+  summary(
+    alertsA: readonly Alert[],
+    alertsB: readonly Alert[],
+    trustA: readonly TrustAlertMark[] = [],
+    trustB: readonly TrustAlertMark[] = [],
+  ): ComparisonSummary {
     const { gained, lost } = diffAlerts(alertsA, alertsB, this.#matchMs);
+    const asAlert = (x: TrustAlertMark) => ({ deviceId: x.deviceId, t: x.t, anomalyType: x.alertType });
+    const trust = diffAlerts(trustA.map(asAlert), trustB.map(asAlert), this.#matchMs);
     const sorted = [...this.#displacements.items].sort((x, y) => x - y);
-    const example = (a: Alert): AlertChange => ({
-      deviceId: a.deviceId,
-      anomalyType: a.anomalyType,
-      time: new Date(a.t).toISOString(),
-    });
+    const change =
+      (kind: AlertChange['kind']) =>
+      (a: { deviceId: string; t: number; anomalyType: string }): AlertChange & { t: number } => ({
+        kind,
+        deviceId: a.deviceId,
+        anomalyType: a.anomalyType,
+        time: new Date(a.t).toISOString(),
+        t: a.t,
+      });
+    const examples = (
+      anomalies: readonly Alert[],
+      trustAlerts: ReadonlyArray<{ deviceId: string; t: number; anomalyType: string }>,
+    ) =>
+      [...anomalies.map(change('anomaly')), ...trustAlerts.map(change('trust'))]
+        .sort((x, y) => x.t - y.t)
+        .slice(0, 20)
+        .map(({ t: _t, ...rest }) => rest);
     return {
       pairs: this.#pairs,
       displacement:
@@ -91,8 +126,12 @@ export class CompareMetrics {
       alertsB: alertsB.length,
       gained: gained.length,
       lost: lost.length,
-      gainedExamples: gained.slice(0, 20).map(example),
-      lostExamples: lost.slice(0, 20).map(example),
+      trustAlertsA: trustA.length,
+      trustAlertsB: trustB.length,
+      trustGained: trust.gained.length,
+      trustLost: trust.lost.length,
+      gainedExamples: examples(gained, trust.gained),
+      lostExamples: examples(lost, trust.lost),
     };
   }
 }
@@ -101,22 +140,22 @@ export class CompareMetrics {
  * Alerts of B with no counterpart in A (gained) and of A with none in B (lost). A counterpart is an alert of the same
  * device and type within `matchMs`; each alert is matched at most once, nearest first.
  */
-export function diffAlerts(
-  a: readonly Alert[],
-  b: readonly Alert[],
+export function diffAlerts<T extends { deviceId: string; t: number; anomalyType: string }>(
+  a: readonly T[],
+  b: readonly T[],
   matchMs: number,
-): { gained: Alert[]; lost: Alert[] } {
-  const key = (x: Alert) => `${x.deviceId}\u0000${x.anomalyType}`;
-  const pool = new Map<string, Alert[]>();
+): { gained: T[]; lost: T[] } {
+  const key = (x: T) => `${x.deviceId}\u0000${x.anomalyType}`;
+  const pool = new Map<string, T[]>();
   for (const x of a) {
     const list = pool.get(key(x));
     if (list) list.push(x);
     else pool.set(key(x), [x]);
   }
-  const matched = new Set<Alert>();
-  const gained: Alert[] = [];
+  const matched = new Set<T>();
+  const gained: T[] = [];
   for (const y of [...b].sort((p, q) => p.t - q.t)) {
-    let best: Alert | undefined;
+    let best: T | undefined;
     for (const x of pool.get(key(y)) ?? []) {
       if (matched.has(x) || Math.abs(x.t - y.t) > matchMs) continue;
       if (!best || Math.abs(x.t - y.t) < Math.abs(best.t - y.t)) best = x;

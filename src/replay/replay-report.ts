@@ -115,7 +115,11 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
         unit: 'm',
         detail: `median over ${c.pairs.toLocaleString('en-US')} fixes`,
       },
-      { label: 'alerts gained / lost', value: `+${c.gained} / −${c.lost}` },
+      {
+        label: 'alerts gained / lost',
+        value: `+${c.gained} / −${c.lost}`,
+        detail: `trust alerts +${c.trustGained} / −${c.trustLost}`,
+      },
     );
   }
 
@@ -244,16 +248,20 @@ export function replayReport(r: ReplayResult, options: ReplayReportOptions = {})
         [`alerts ${labelA} → ${labelB}`, `${c.alertsA} → ${c.alertsB}`],
         ['alerts gained', c.gained],
         ['alerts lost', c.lost],
+        [`trust alerts ${labelA} → ${labelB}`, `${c.trustAlertsA} → ${c.trustAlertsB}`],
+        ['trust alerts gained', c.trustGained],
+        ['trust alerts lost', c.trustLost],
       ],
     });
+    const kind = (x: { kind: string }) => (x.kind === 'trust' ? 'trust alert' : 'anomaly');
     const changes = [
-      ...c.gainedExamples.map((x) => ['gained', x.time, x.deviceId, x.anomalyType] as Cell[]),
-      ...c.lostExamples.map((x) => ['lost', x.time, x.deviceId, x.anomalyType] as Cell[]),
+      ...c.gainedExamples.map((x) => ['gained', x.time, x.deviceId, kind(x), x.anomalyType] as Cell[]),
+      ...c.lostExamples.map((x) => ['lost', x.time, x.deviceId, kind(x), x.anomalyType] as Cell[]),
     ];
     if (changes.length > 0) {
       tables.push({
         title: 'Alerts gained and lost (first 20 of each)',
-        columns: ['', 'time', 'device', 'type'],
+        columns: ['', 'time', 'device', 'kind', 'type'],
         rows: changes,
       });
     }

@@ -5,7 +5,7 @@ import type { IngestRecord } from '../ingest/ingest-sink.js';
 import { type BatchOutput, type ProcessOptions, processBatch } from '../ingest/process-batch.js';
 import type { WorkerModels } from '../ingest/worker-models.js';
 import type { Message, MessageType } from '../protocol/index.js';
-import { CompareMetrics, type ComparisonSummary } from './compare-metrics.js';
+import { CompareMetrics, type ComparisonSummary, type TrustAlertMark } from './compare-metrics.js';
 import { DetectionMetrics, type DetectionSummary } from './detection-metrics.js';
 import { emptyGroundTruth, type GroundTruth, type TruthPoint, truthAt } from './labels.js';
 import { Pacer, type ReplaySpeed } from './pace.js';
@@ -98,6 +98,7 @@ export interface ReplayResult {
 
 /** The live worker's default (RunnerOptions.stateIdleMs). */
 const STATE_IDLE_MS = 24 * 3600_000;
+const MAX_TRUST_ALERTS_KEPT = 100_000;
 
 /** Ground truth known for the devices of one batch (calibration points). */
 type BatchTruth = Map<string, TruthPoint>;
@@ -112,6 +113,8 @@ class Side {
   failures = 0;
   batches = 0;
   readonly firstFailures: string[] = [];
+  /** trustAlert messages, for the comparison of two versions (bounded like the detection's alerts). */
+  readonly trustAlerts: TrustAlertMark[] = [];
   /** deviceId → location emitted in the current batch (for comparison). */
   lastLocations = new Map<string, { x: number; y: number; room?: string | undefined }>();
 
@@ -182,6 +185,14 @@ class Side {
     else if (m.type === 'mlScoreUpdate') {
       const s = m.data.scores.anomalyScore;
       if (s !== undefined) this.detection.addScore(m.data.deviceId, Date.parse(m.timestamp), s);
+    } else if (m.type === 'trustAlert') {
+      if (this.trustAlerts.length < MAX_TRUST_ALERTS_KEPT) {
+        this.trustAlerts.push({
+          deviceId: m.data.deviceId,
+          t: Date.parse(m.timestamp),
+          alertType: m.data.alertType,
+        });
+      }
     } else if (m.type === 'anomalyDetected') {
       this.detection.addAlert(
         {
@@ -363,7 +374,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
   if (b && compare) {
     result.b = b.result();
-    result.comparison = compare.summary(a.detection.alerts, b.detection.alerts);
+    result.comparison = compare.summary(a.detection.alerts, b.detection.alerts, a.trustAlerts, b.trustAlerts);
     result.compareMetrics = compare;
   }
   return result;

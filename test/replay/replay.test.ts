@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSet } from '../../src/ingest/load-model-set.js';
 import type { WorkerModels } from '../../src/ingest/worker-models.js';
+import { createTrustModel } from '../../src/models/trust/trust-model.js';
 import type { Message } from '../../src/protocol/index.js';
 import { parseMessage } from '../../src/protocol/index.js';
 import { JsonlWriter } from '../../src/replay/jsonl-writer.js';
@@ -201,5 +202,35 @@ describe('replay with a behaviour model and labelled anomalies', () => {
     const scores = r.a.detectionMetrics.scores();
     expect(scores.anomalous.length).toBeGreaterThan(0);
     expect(scores.normal.length).toBeGreaterThan(scores.anomalous.length);
+
+    // --compare against a version with no behaviour model but the trust score: every anomaly alert is lost, none
+    // gained; the trust alerts appear only in the second version, so all of them are gained.
+    const trust = createTrustModel();
+    const cmp = await replay({
+      input: capture,
+      models: { version: 'behaviour-test', positioner: null, behaviour: model, trust: null },
+      compare: { version: 'trust-only', positioner: null, behaviour: null, trust },
+      truth: parseLabels(labels),
+    });
+    const c = cmp.comparison!;
+    expect(c).toMatchObject({ alertsA: d.alerts, alertsB: 0, gained: 0, lost: d.alerts, trustAlertsA: 0 });
+    expect(c.trustAlertsB).toBe(cmp.b!.emittedByType.trustAlert);
+    expect(c.trustAlertsB).toBeGreaterThan(0);
+    expect(c.trustGained).toBe(c.trustAlertsB);
+    expect(c.trustLost).toBe(0);
+    expect(c.lostExamples.filter((x) => x.kind === 'anomaly')).toHaveLength(Math.min(d.alerts, 20));
+    expect(c.gainedExamples.every((x) => x.kind === 'trust')).toBe(true);
+    // The other way round: what one version gains the other loses.
+    const back = await replay({
+      input: capture,
+      models: { version: 'trust-only', positioner: null, behaviour: null, trust },
+      compare: { version: 'behaviour-test', positioner: null, behaviour: model, trust: null },
+    });
+    expect(back.comparison).toMatchObject({
+      gained: d.alerts,
+      lost: 0,
+      trustGained: 0,
+      trustLost: c.trustAlertsB,
+    });
   }, 120_000);
 });
