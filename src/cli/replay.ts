@@ -44,8 +44,8 @@ options:
   --grace-s N         an alert this long after a labelled anomaly ends still detects it     (default 300)
   --limit N           stop after N messages
   --parse-thread M    auto | on | off: read, validate and deduplicate the capture on a second
-                      thread, pipelined with the replay (same results); auto = when there is a
-                      second core and the input is 4 MB or more                              (default auto)
+                      thread, pipelined with the replay (same results); auto = when a second
+                      core is idle (load average ≤ cores − 1) and the input is 16 MB or more (default auto)
   --json              print the summary as one JSON object on the last line
   --quiet             no progress output`;
 
