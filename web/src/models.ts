@@ -40,7 +40,7 @@ const POSITIONING_METRICS: readonly [string, string, Metric['unit']][] = [
   ['roomAccuracy', 'room', '%'],
   ['coverage95', '95% radius holds', '%'],
   ['located', 'located', '%'],
-  ['n', 'points', ''],
+  ['n', 'samples', ''],
 ];
 const ANOMALY_METRICS: readonly [string, string, Metric['unit']][] = [
   ['auc', 'ROC AUC', ''],
