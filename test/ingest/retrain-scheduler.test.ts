@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { anomalyPlugin } from '../../src/hub/anomaly-routes.js';
 import { FeedbackOverlay } from '../../src/ingest/feedback-overlay.js';
 import { openPipeline } from '../../src/ingest/open-pipeline.js';
 import {
@@ -19,6 +20,7 @@ import { RedisAnomalyFeedbackStore } from '../../src/store/redis-anomaly-feedbac
 import { loadBehaviourModel } from '../../src/training/anomaly/model-io.js';
 import { listVersions, readLatest, readMetadata } from '../../src/training/model-dir.js';
 import { haveRedis } from '../helpers/system-requirement.js';
+import { startHub, VIEWER_TOKEN } from '../hub/helpers.js';
 import {
   type AnomalyScenario,
   anomalyScenario,
@@ -212,6 +214,80 @@ describe('scheduled retraining in the worker', () => {
       dir.remove();
     }
   }, 60_000);
+
+  it('a verdict given through the API reaches the next scheduled retraining (thresholds and training data)', async () => {
+    const dir = tempDir('sbp-retrain-api-');
+    const modelDir = join(dir.path, 'models');
+    const first = await publishScenarioModel(modelDir, scenario.model);
+    const store = new LmdbAnomalyFeedbackStore(join(dir.path, 'data'));
+    const hub = await startHub({}, { plugins: [anomalyPlugin({ store })] });
+    // The worker's record of ten hours: every scored window and every alert it raised.
+    const { windows, alerts } = scoreLikeTheWorker(
+      scenario.traffic,
+      scenario.model,
+      scenario.cut,
+      scenario.cut + 10 * HOUR,
+    );
+    expect(alerts.length).toBeGreaterThan(0);
+    await store.appendWindows(windows);
+    await store.recordAnomalies(
+      alerts.map((a) => ({
+        ...a,
+        agentId: 'agent',
+        anomalyType: 'interference' as const,
+        severity: 'medium' as const,
+        confidence: 0.8,
+        mlModel: 'isolation_forest',
+        recommendedAction: 'investigate_interference',
+        features: {},
+      })),
+    );
+    // The real thread the worker uses, not a stand-in.
+    const scheduler = new RetrainScheduler({
+      store,
+      modelDir,
+      owner: 'w1',
+      logger: testLogger(),
+      schedule: { everyMs: HOUR, minSpanMs: HOUR },
+    });
+    try {
+      const before = await scheduler.runNow();
+      expect(before).toMatchObject({ kind: 'published', parent: first });
+      if (before.kind !== 'published') return;
+      const m0 = await readMetadata(join(modelDir, before.version));
+      const excluded0 = (m0.anomaly as { summary: { excludedWindows: number } }).summary.excludedWindows;
+
+      const res = await fetch(
+        `${hub.address.httpUrl}/api/anomalies/${encodeURIComponent(alerts[0]!.anomalyId)}/feedback`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${VIEWER_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ verdict: 'fine' }),
+        },
+      );
+      expect(res.status).toBe(200);
+
+      const after = await scheduler.runNow();
+      expect(after).toMatchObject({ kind: 'published', parent: before.version });
+      if (after.kind !== 'published') return;
+      const model = (await loadBehaviourModel(join(modelDir, after.version)))!;
+      // The thresholds: the verdict is baked in, and the version says up to where.
+      expect(model.data.feedbackThrough).toBe(1);
+      expect(model.data.groups[0]!.thresholds.typeFactor.interference).toBeCloseTo(0.7, 12);
+      const previous = (await loadBehaviourModel(join(modelDir, before.version)))!;
+      expect(previous.data.feedbackThrough ?? 0).toBe(0);
+      expect(previous.data.groups[0]!.thresholds.typeFactor.interference ?? 1).toBe(1);
+      // The training data: the windows around an alert called fine are normal again, no longer left out.
+      const m1 = await readMetadata(join(modelDir, after.version));
+      const excluded1 = (m1.anomaly as { summary: { excludedWindows: number } }).summary.excludedWindows;
+      expect(excluded1).toBeLessThan(excluded0);
+    } finally {
+      await scheduler.close();
+      await hub.close();
+      await store.close();
+      dir.remove();
+    }
+  }, 120_000);
 
   it.runIf(redisOk)(
     'only one process of a deployment retrains at a time (Redis lease, random prefix)',

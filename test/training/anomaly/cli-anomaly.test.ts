@@ -70,6 +70,9 @@ describe('sbp anomaly evaluate', () => {
       scoreMs: number;
       baseline: { auc: number; fitMs: number; scoreMs: number };
     };
+    // The exact shape of issue #5: these keys and no others.
+    expect(Object.keys(j).sort()).toEqual(['auc', 'baseline', 'fitMs', 'prAuc', 'rows', 'scoreMs']);
+    expect(Object.keys(j.baseline).sort()).toEqual(['auc', 'fitMs', 'scoreMs']);
     expect(j.rows).toBe(600);
     expect(j.auc).toBeGreaterThan(0.95);
     expect(j.prAuc).toBeGreaterThan(0.5);
@@ -97,6 +100,25 @@ describe('sbp anomaly evaluate', () => {
     );
     expect(again.auc).toBe(j.auc);
     expect(again.baseline).toEqual({ auc: null, fitMs: null, scoreMs: null });
+  });
+
+  it('--label-column picks a column other than the last, and that column is never a feature', async () => {
+    // Pure noise features: the label cannot be told from them (AUC near 0.5). Were the rare 0/1 label column fitted
+    // as a feature, the forest would isolate its 1s at once and the AUC would be near 1.
+    const r = createRandom(5);
+    const lines = ['target,a,b,c'];
+    for (let i = 0; i < 800; i++)
+      lines.push([i % 40 === 0 ? 1 : 0, gaussian(r), gaussian(r), gaussian(r)].join(','));
+    const file = join(dir, 'label-first.csv');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const res = await sbp('evaluate', '--csv', file, '--label-column', 'target', '--json', '--no-baseline');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/label column "target"/);
+    expect(res.stdout).toMatch(/800 rows, 3 features, 20 anomalies/);
+    const j = lastJson(res.stdout) as { rows: number; auc: number };
+    expect(j.rows).toBe(800);
+    expect(j.auc).toBeGreaterThan(0.3);
+    expect(j.auc).toBeLessThan(0.7);
   });
 
   it.runIf(existsSync(SHARED) || process.env.CI === 'true')('on the shared ODDS breastw set', async () => {
