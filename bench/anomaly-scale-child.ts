@@ -1,6 +1,6 @@
 // One measurement of bench/anomaly.ts's cost-growth table, in a fresh process so peak memory is this model's alone:
 //   node bin/run-ts.js bench/anomaly-scale-child.ts ours|baseline ROWS COLS
-// Prints one JSON line: {"fitMs","scoreMs","peakRssMb","dataRssMb","modelBytes"?}.
+// Prints one JSON line: {"fitMs","scoreMs","cpuMs","peakRssMb","dataRssMb","modelBytes"?} (cpuMs: fit + score, user + system).
 import { fitBaselineForest } from '../src/models/anomaly/baseline-forest.js';
 import {
   fitIsolationForest,
@@ -25,6 +25,7 @@ for (let i = 0; i < rows; i++) {
 }
 const x = { data, rows, cols };
 const dataRssMb = process.memoryUsage().rss / 2 ** 20;
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let score: () => Float64Array;
 let modelBytes: number | undefined;
@@ -39,11 +40,13 @@ if (impl === 'ours') {
 const t1 = performance.now();
 const scores = score();
 const t2 = performance.now();
+const cpu = process.cpuUsage(cpu0);
 if (scores.length !== rows) throw new Error('wrong number of scores');
 console.log(
   JSON.stringify({
     fitMs: t1 - t0,
     scoreMs: t2 - t1,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     dataRssMb,
     ...(modelBytes === undefined ? {} : { modelBytes }),

@@ -171,9 +171,21 @@ export interface DeviceWindowState {
   locations: Array<{ t: number; x: number; y: number; u: number }>;
   /** Service name → first seen, epoch ms. */
   services: Record<string, number>;
-  /** Bytes per local hour of day, decaying with a 7-day time constant; null until the first data volume. */
+  /**
+   * Bytes per local hour of day over the device's complete past days (today is not in it), decaying with a 7-day
+   * time constant as of `hourBytesT`; null until the first data volume.
+   */
   hourBytes: number[] | null;
   hourBytesT: number;
+  /**
+   * Bytes per local hour of the current local day `day`, folded into `hourBytes` when the day ends. Kept apart so a
+   * busy hour that is unusual for the device stays unusual all hour: counted into the profile at once, its own
+   * bytes made it look usual within minutes, and every new hour of an unusual day raised a fresh alert. Absent in
+   * states saved before it existed (read as an empty day).
+   */
+  dayBytes?: number[] | null;
+  /** Local day number (days since the epoch, local time) that `dayBytes` belongs to. */
+  day?: number;
 }
 
 const HOUR_PROFILE_TAU_MS = 7 * 24 * 3_600_000;
@@ -199,11 +211,48 @@ export function initialWindowState(deviceId: string): DeviceWindowState {
     services: {},
     hourBytes: null,
     hourBytesT: 0,
+    dayBytes: null,
+    day: 0,
   };
 }
 
 function localHour(t: number, config: FeatureConfig): number {
   return (((t / 3_600_000 + config.utcOffsetMinutes / 60) % 24) + 24) % 24;
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+function localDay(t: number, config: FeatureConfig): number {
+  return Math.floor((t + config.utcOffsetMinutes * 60_000) / DAY_MS);
+}
+
+/** Epoch ms at which local day `day` starts. */
+function localDayStart(day: number, config: FeatureConfig): number {
+  return day * DAY_MS - config.utcOffsetMinutes * 60_000;
+}
+
+/**
+ * The hour profile of the device's complete days as of `t`: `hourBytes`, with the current day's bytes folded in
+ * once that day is over. Null before any data volume.
+ */
+function profileAsOf(
+  state: Pick<DeviceWindowState, 'hourBytes' | 'hourBytesT' | 'dayBytes' | 'day'>,
+  t: number,
+  config: FeatureConfig,
+): { hourBytes: number[]; hourBytesT: number } | null {
+  const today = state.dayBytes ?? null;
+  if (state.hourBytes === null && today === null) return null;
+  const day = state.day ?? localDay(state.hourBytesT, config);
+  if (today === null || localDay(t, config) <= day) {
+    return state.hourBytes === null ? null : { hourBytes: state.hourBytes, hourBytesT: state.hourBytesT };
+  }
+  const at = localDayStart(day + 1, config);
+  const decay =
+    state.hourBytes === null ? 0 : Math.exp(-Math.max(0, at - state.hourBytesT) / HOUR_PROFILE_TAU_MS);
+  return {
+    hourBytes: today.map((v, h) => v + (state.hourBytes === null ? 0 : state.hourBytes[h]! * decay)),
+    hourBytesT: at,
+  };
 }
 
 function emptyBucket(t: number): Bucket {
@@ -359,13 +408,28 @@ export function observeEvent(
       if (finite(event.dataVolume)) {
         const bytes = Math.max(0, event.dataVolume);
         bucket.bytes += bytes;
-        const decay =
-          next.hourBytes === null ? 1 : Math.exp(-Math.max(0, t - next.hourBytesT) / HOUR_PROFILE_TAU_MS);
-        const hours =
-          next.hourBytes === null ? new Array<number>(24).fill(0) : next.hourBytes.map((v) => v * decay);
-        hours[Math.floor(localHour(t, config))]! += bytes;
-        next.hourBytes = hours;
-        next.hourBytesT = Math.max(t, next.hourBytesT);
+        const hour = Math.floor(localHour(t, config));
+        const day = localDay(t, config);
+        const current = next.day ?? localDay(next.hourBytesT, config);
+        if (next.dayBytes == null || day > current) {
+          // A new day: the finished one joins the profile; this one starts empty.
+          const folded = profileAsOf(next, t, config);
+          if (folded !== null) {
+            next.hourBytes = folded.hourBytes;
+            next.hourBytesT = folded.hourBytesT;
+          }
+          next.dayBytes = new Array<number>(24).fill(0);
+          next.day = day;
+        } else {
+          next.dayBytes = [...next.dayBytes];
+        }
+        if (day < (next.day ?? day) && next.hourBytes !== null) {
+          // Late data of a day already folded in goes straight into the profile.
+          next.hourBytes = [...next.hourBytes];
+          next.hourBytes[hour]! += bytes;
+        } else {
+          next.dayBytes[hour]! += bytes;
+        }
       }
       addServices(event.services);
       break;
@@ -456,10 +520,12 @@ export function windowFeatures(
   const angle = (2 * Math.PI * hour) / 24;
   const dataRate = sum.bytes / (config.windowMs / 1000) / 1000;
   // Activity at an hour that usually carries under a quarter of this device's average hourly volume.
+  // The profile of complete past days: today's own bytes would make an unusual hour look usual within minutes.
   let offHours = 0;
-  if (state.hourBytes !== null && firstSeen <= nowMs - HOUR_PROFILE_MIN_MS) {
-    const mean = state.hourBytes.reduce((a, b) => a + b, 0) / 24;
-    const share = mean > 0 ? state.hourBytes[Math.floor(hour)]! / mean : 1;
+  const profile = profileAsOf(state, nowMs, config)?.hourBytes ?? null;
+  if (profile !== null && firstSeen <= nowMs - HOUR_PROFILE_MIN_MS) {
+    const mean = profile.reduce((a, b) => a + b, 0) / 24;
+    const share = mean > 0 ? profile[Math.floor(hour)]! / mean : 1;
     // Below 1 kB/s is background chatter, not activity.
     if (dataRate >= 1) offHours = dataRate * Math.max(0, 1 - 4 * share);
   }

@@ -164,6 +164,76 @@ describe('behaviour features', () => {
     expect(f.raw.moved).toBe(1);
   });
 
+  it('time of day: traffic at an hour this device is usually quiet is off-hours activity, at a busy hour it is not', () => {
+    // Two days of a device busy 08:00–20:00 UTC (100 kB every 30 s) and silent at night.
+    const HOUR = 60 * MIN;
+    const events: BehaviourEvent[] = [{ kind: 'join', t: T0 }];
+    for (let t = T0 + 1000; t < T0 + 48 * HOUR; t += 30_000) {
+      const hour = new Date(t).getUTCHours();
+      events.push({ kind: 'update', t, latency: 10, dataVolume: hour >= 8 && hour < 20 ? 100_000 : 0 });
+    }
+    const history = fold(events);
+    // The same 5 minutes of traffic (≈3.3 kB/s) at 03:00 and at 12:00 on the third day.
+    const burst = (at: number) =>
+      fold(
+        Array.from(
+          { length: 10 },
+          (_, i): BehaviourEvent => ({
+            kind: 'update',
+            t: at + 1000 + i * 30_000,
+            latency: 10,
+            dataVolume: 100_000,
+          }),
+        ),
+        history,
+      );
+    const night = T0 + 51 * HOUR;
+    const noon = T0 + 60 * HOUR;
+    const atNight = windowFeatures(burst(night), night + 5 * MIN)!;
+    const atNoon = windowFeatures(burst(noon), noon + 5 * MIN)!;
+    expect(atNight.raw.data_rate).toBeCloseTo(atNoon.raw.data_rate as number, 6);
+    expect(atNight.raw.data_rate).toBeGreaterThan(1);
+    expect(atNight.raw.off_hours_activity).toBeGreaterThan(1);
+    expect(atNoon.raw.off_hours_activity).toBe(0);
+    expect(atNight.raw.hour_cos).toBeCloseTo(Math.cos((2 * Math.PI * 3.08) / 24), 2);
+    // An unusual hour stays unusual all hour: today's own bytes do not make it look usual (they join the profile
+    // when the day is over) — else each new hour of an unusual day would open a fresh alert.
+    const longNight = fold(
+      Array.from(
+        { length: 100 },
+        (_, i): BehaviourEvent => ({
+          kind: 'update',
+          t: night + 1000 + i * 30_000,
+          latency: 10,
+          dataVolume: 100_000,
+        }),
+      ),
+      history,
+    );
+    expect(windowFeatures(longNight, night + 50 * MIN)!.raw.off_hours_activity).toBeGreaterThan(1);
+    // The next day, that night is part of the profile.
+    const nextDay = fold([{ kind: 'update', t: night + 24 * HOUR, latency: 10, dataVolume: 0 }], longNight);
+    const profile = nextDay.hourBytes!;
+    expect(profile[3]).toBeGreaterThan(0);
+    expect(nextDay.dayBytes!.every((v) => v === 0)).toBe(true);
+    // Before a day of history there is no profile to call an hour quiet: 22 hours in, at a quiet hour, nothing.
+    const late = T0 + 22 * HOUR;
+    const young = fold(events.filter((e) => e.t < late));
+    const early = fold(
+      Array.from(
+        { length: 10 },
+        (_, i): BehaviourEvent => ({
+          kind: 'update',
+          t: late + 1000 + i * 30_000,
+          latency: 10,
+          dataVolume: 100_000,
+        }),
+      ),
+      young,
+    );
+    expect(windowFeatures(early, late + 5 * MIN)!.raw.off_hours_activity).toBe(0);
+  });
+
   it('groups cover every feature', () => {
     const covered = new Set(FEATURE_GROUPS.flatMap((g) => g.features));
     expect([...covered].sort()).toEqual([...FEATURE_NAMES].sort());

@@ -70,6 +70,18 @@ describe('training the behaviour model', () => {
     expect(model.data.groups.map((g) => g.name)).toEqual(['signal', 'link', 'activity', 'location']);
   });
 
+  it('trains the time-of-day group only on a baseline of a week: routines are weekly', () => {
+    const DAY = 24 * HOUR;
+    const week = simulateTraffic({ seed: 4, durationMs: 7 * DAY, devices: 2 });
+    const groupsOn = (days: number) =>
+      trainAnomalyModel({
+        baseline: week.events.filter((e) => e.event.t < week.start + days * DAY),
+        seed: 1,
+      }).data.groups.map((g) => g.name);
+    expect(groupsOn(7)).toContain('schedule');
+    expect(groupsOn(6)).not.toContain('schedule');
+  }, 60_000);
+
   it('assesses an injected anomaly as anomalous, explained, typed, and valid as anomalyDetected', () => {
     const rogue = traffic.anomalies.find((a) => a.type === 'rogue_scanner')!;
     const a = assessAt(model, rogue.deviceId, rogue.start + 4 * 60_000)!;
