@@ -12,6 +12,7 @@ import { trustMessages } from '../models/trust/trust-messages.js';
 import {
   type AnomalyType,
   type IngestMessage,
+  isLostProbe,
   type Location,
   type Message,
   type MessageOf,
@@ -574,9 +575,8 @@ function performanceOf(d: DeviceState): { latency?: number; packetLoss: number }
   for (const window of d.anchors.values()) {
     for (const s of window) {
       total += 1;
-      if (!s.success) {
-        if (s.rssi === undefined) failed += 1;
-      } else if (s.rtt !== undefined) {
+      if (isLostProbe(s)) failed += 1;
+      else if (s.success && s.rtt !== undefined) {
         rttSum += s.rtt;
         rttN += 1;
       }

@@ -12,7 +12,7 @@ export { DeviceUpdate, Location } from './messages/device-update.js';
 export { ErrorCode as ErrorCodeSchema, ErrorMessage } from './messages/error.js';
 export { MlScoreUpdate } from './messages/ml-score-update.js';
 export { CalibrationMeasurement, PingCalibration } from './messages/ping-calibration.js';
-export { PingResult } from './messages/ping-result.js';
+export { isLostProbe, PingResult } from './messages/ping-result.js';
 export { SystemHealth } from './messages/system-health.js';
 export { TrustAlert, TrustAlertType } from './messages/trust-alert.js';
 export { TrustFactor, TrustUpdate } from './messages/trust-update.js';

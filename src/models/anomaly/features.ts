@@ -1,4 +1,5 @@
 import { linearRegression } from 'simple-statistics';
+import { isLostProbe } from '../../protocol/index.js';
 import type { BehaviourEvent } from '../contracts/behaviour.js';
 
 /*
@@ -369,10 +370,12 @@ export function observeEvent(
     case 'probe':
       // A BLE sighting (no round trip, success false, but an rssi heard) is not a ping that failed: it counts
       // towards neither the probes nor the losses, or a beacon-heard device would show a permanent packet loss.
-      if (event.success || event.rssi === undefined) {
+      if (isLostProbe(event)) {
         bucket.probes++;
-        if (!event.success) bucket.probeFails++;
-        else addRtt(event.rtt);
+        bucket.probeFails++;
+      } else if (event.success) {
+        bucket.probes++;
+        addRtt(event.rtt);
       }
       addRssi(event.rssi);
       break;

@@ -35,3 +35,11 @@ export const PingResult = envelope(
     }),
 );
 export type PingResult = z.infer<typeof PingResult>;
+
+/**
+ * Whether a probe was lost: it failed and nothing was heard. A BLE sighting (`success: false` with an `rssi`: a
+ * beacon has no round trip to time) is a reading, not a lost ping (docs/agent.md).
+ */
+export function isLostProbe(probe: { success: boolean; rssi?: number | undefined }): boolean {
+  return !probe.success && probe.rssi === undefined;
+}
