@@ -17,6 +17,8 @@ export interface NetnsLab {
   nsMac: string;
   exec(cmd: string, args: string[]): string;
   spawnInNs(cmd: string, args: string[]): ChildProcess;
+  /** Pings the namespace host (never anything else) until it answers; false after `tries` seconds. */
+  waitReachable(tries?: number): boolean;
   destroy(): void;
 }
 
@@ -73,6 +75,17 @@ export function createNetnsLab(): NetnsLab {
       }),
     spawnInNs: (cmd, args) =>
       spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    waitReachable: (tries = 10) => {
+      for (let i = 0; i < tries; i++) {
+        try {
+          execFileSync('ping', ['-c1', '-W1', '-I', hostIf, lab.nsAddress], { stdio: 'ignore' });
+          return true;
+        } catch {
+          // not yet: the address is still settling or the neighbour entry is still FAILED
+        }
+      }
+      return false;
+    },
     destroy: () => {
       try {
         ip(['netns', 'del', ns]);

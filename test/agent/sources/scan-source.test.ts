@@ -133,6 +133,10 @@ describe.runIf(netnsOk)('ScanSource against a network namespace', () => {
     // gateway is never read, let alone probed. /proc/net/route holds addresses as little-endian hex.
     // The first test took the host's address away; give it back.
     lab.exec('ip', ['addr', 'replace', `${lab.nsAddress}/24`, 'dev', lab.nsIf]);
+    // The host's neighbour entry for it was left FAILED by the first test: forget it, and wait until the host
+    // answers again, so the probes below measure the source rather than the kernel's ARP retry timer.
+    execIp(['neigh', 'flush', 'dev', lab.hostIf]);
+    expect(lab.waitReachable()).toBe(true);
     const root = mkdtempSync(join(tmpdir(), 'sbp-scan-proc-'));
     try {
       mkdirSync(join(root, 'net'));
@@ -161,7 +165,8 @@ describe.runIf(netnsOk)('ScanSource against a network namespace', () => {
         procRoot: root,
         iwPath: '/nonexistent/iw',
         method: 'icmp',
-        timeoutMs: 1000,
+        // Generous: on a loaded 2-core CI machine a reply can take longer than a second.
+        timeoutMs: 3000,
         neighbours: false,
       });
       await source.start(c.ctx);
