@@ -107,6 +107,27 @@ export interface TermTable {
   logScale: Float64Array;
 }
 
+/**
+ * Every term is built here, with its fields in one order: the solver's hot loops then see a single object shape
+ * (spreads and literals with other field orders made them polymorphic and slower). Same values as before.
+ */
+export function makeTerm(t: Omit<Term, 'value'>, value: number): Term {
+  return {
+    ax: t.ax,
+    ay: t.ay,
+    dz2: t.dz2,
+    kind: t.kind,
+    value,
+    sigma: t.sigma,
+    p0: t.p0,
+    n10: t.n10,
+    anchor: t.anchor,
+    bias: t.bias,
+    logScale: t.logScale,
+    table: t.table,
+  };
+}
+
 export function buildTerms(
   observations: readonly Observation[],
   anchors: ReadonlyMap<string, AnchorPosition>,
@@ -121,36 +142,44 @@ export function buildTerms(
     if (!a || !r) continue;
     const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
     if (params.useRtt && o.range !== undefined && r.rtt?.informative) {
-      terms.push({
-        bias: bias?.get(`${o.anchorId}|range`),
-        logScale: bias?.get(`${o.anchorId}|range|ls`),
-        table: undefined,
-        ax: a.x,
-        ay: a.y,
-        dz2,
-        kind: 0,
-        value: correctRange(r.rtt, o.range),
-        sigma: r.rtt.sigmaM,
-        p0: 0,
-        n10: 0,
-        anchor: o.anchorId,
-      });
+      terms.push(
+        makeTerm(
+          {
+            bias: bias?.get(`${o.anchorId}|range`),
+            logScale: bias?.get(`${o.anchorId}|range|ls`),
+            table: undefined,
+            ax: a.x,
+            ay: a.y,
+            dz2,
+            kind: 0,
+            sigma: r.rtt.sigmaM,
+            p0: 0,
+            n10: 0,
+            anchor: o.anchorId,
+          },
+          correctRange(r.rtt, o.range),
+        ),
+      );
     }
     if (params.useRssi && o.rssi !== undefined && r.rssi) {
-      terms.push({
-        bias: bias?.get(`${o.anchorId}|rssi`),
-        logScale: bias?.get(`${o.anchorId}|rssi|ls`),
-        table: undefined,
-        ax: a.x,
-        ay: a.y,
-        dz2,
-        kind: 1,
-        value: o.rssi,
-        sigma: r.rssi.sigmaDb,
-        p0: r.rssi.p0,
-        n10: 10 * r.rssi.exponent,
-        anchor: o.anchorId,
-      });
+      terms.push(
+        makeTerm(
+          {
+            bias: bias?.get(`${o.anchorId}|rssi`),
+            logScale: bias?.get(`${o.anchorId}|rssi|ls`),
+            table: undefined,
+            ax: a.x,
+            ay: a.y,
+            dz2,
+            kind: 1,
+            sigma: r.rssi.sigmaDb,
+            p0: r.rssi.p0,
+            n10: 10 * r.rssi.exponent,
+            anchor: o.anchorId,
+          },
+          o.rssi,
+        ),
+      );
     }
   }
   return terms;
@@ -245,9 +274,9 @@ export function termsFromTemplates(
     const tp = templates.get(o.anchorId);
     if (!tp) continue;
     if (tp.range && o.range !== undefined) {
-      terms.push({ ...tp.range, value: (o.range - tp.offsetM) / tp.scale });
+      terms.push(makeTerm(tp.range, (o.range - tp.offsetM) / tp.scale));
     }
-    if (tp.rssi && o.rssi !== undefined) terms.push({ ...tp.rssi, value: o.rssi });
+    if (tp.rssi && o.rssi !== undefined) terms.push(makeTerm(tp.rssi, o.rssi));
   }
   return terms;
 }
@@ -357,10 +386,20 @@ export function priorTerms(mean: { x: number; y: number }, cov: readonly [number
   const l22 = Math.sqrt(Math.max(cov[2] - l21 * l21, 1e-9));
   const a2 = -l21 / (l11 * l22);
   const b2 = 1 / l22;
-  const base = { dz2: 0, kind: 2 as const, sigma: 1, p0: 0, n10: 0, anchor: 'prior' };
+  const base = {
+    dz2: 0,
+    kind: 2 as const,
+    sigma: 1,
+    p0: 0,
+    n10: 0,
+    anchor: 'prior',
+    bias: undefined,
+    logScale: undefined,
+    table: undefined,
+  };
   return [
-    { ...base, ax: 1 / l11, ay: 0, value: mean.x / l11 },
-    { ...base, ax: a2, ay: b2, value: a2 * mean.x + b2 * mean.y },
+    makeTerm({ ...base, ax: 1 / l11, ay: 0 }, mean.x / l11),
+    makeTerm({ ...base, ax: a2, ay: b2 }, a2 * mean.x + b2 * mean.y),
   ];
 }
 
