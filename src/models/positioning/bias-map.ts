@@ -63,7 +63,51 @@ export class BiasGrid {
     out[1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
     out[2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
   }
+
+  /**
+   * `atInto` of this grid into out[0..2] and of `other` into out[3..5]. The bias map's grids of one anchor and
+   * channel share their geometry, so the cell and weights are found once (the same arithmetic as two `atInto`).
+   */
+  pairInto(other: BiasGrid, x: number, y: number, out: Float64Array): void {
+    if (
+      other.x0 !== this.x0 ||
+      other.y0 !== this.y0 ||
+      other.cell !== this.cell ||
+      other.nx !== this.nx ||
+      other.ny !== this.ny
+    ) {
+      this.atInto(x, y, out);
+      other.atInto(x, y, PAIR_SCRATCH);
+      out[3] = PAIR_SCRATCH[0]!;
+      out[4] = PAIR_SCRATCH[1]!;
+      out[5] = PAIR_SCRATCH[2]!;
+      return;
+    }
+    const fx = Math.min(Math.max((x - this.x0) / this.cell, 0), this.nx - 1.000001);
+    const fy = Math.min(Math.max((y - this.y0) / this.cell, 0), this.ny - 1.000001);
+    const i = Math.floor(fx);
+    const j = Math.floor(fy);
+    const u = fx - i;
+    const w = fy - j;
+    const k00 = j * this.nx + i;
+    const k10 = j * this.nx + i + 1;
+    const k01 = (j + 1) * this.nx + i;
+    const k11 = (j + 1) * this.nx + i + 1;
+    let v = this.v;
+    for (let o = 0; o <= 3; o += 3) {
+      const b00 = v[k00]!;
+      const b10 = v[k10]!;
+      const b01 = v[k01]!;
+      const b11 = v[k11]!;
+      out[o] = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+      out[o + 1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
+      out[o + 2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
+      v = other.v;
+    }
+  }
 }
+
+const PAIR_SCRATCH = new Float64Array(3);
 
 const MAX_CELLS = 40_000;
 

@@ -386,9 +386,16 @@ export function priorTerms(mean: { x: number; y: number }, cov: readonly [number
   const l22 = Math.sqrt(Math.max(cov[2] - l21 * l21, 1e-9));
   const a2 = -l21 / (l11 * l22);
   const b2 = 1 / l22;
-  const base = {
+  return [priorTerm(1 / l11, 0, mean.x / l11), priorTerm(a2, b2, a2 * mean.x + b2 * mean.y)];
+}
+
+function priorTerm(ax: number, ay: number, value: number): Term {
+  return {
+    ax,
+    ay,
     dz2: 0,
-    kind: 2 as const,
+    kind: 2,
+    value,
     sigma: 1,
     p0: 0,
     n10: 0,
@@ -397,16 +404,13 @@ export function priorTerms(mean: { x: number; y: number }, cov: readonly [number
     logScale: undefined,
     table: undefined,
   };
-  return [
-    makeTerm({ ...base, ax: 1 / l11, ay: 0 }, mean.x / l11),
-    makeTerm({ ...base, ax: a2, ay: b2 }, a2 * mean.x + b2 * mean.y),
-  ];
 }
 
 const LN10 = Math.LN10;
 // Scratch for the bias maps' [value, ∂x, ∂y] (no allocation in the hot loop).
 const SCRATCH_B = new Float64Array(3);
 const SCRATCH_L = new Float64Array(3);
+const SCRATCH_PAIR = new Float64Array(6);
 
 interface Eval {
   cost: number;
@@ -444,20 +448,30 @@ function residual(t: Term, x: number, y: number): Float64Array {
   let b = 0;
   let bx = 0;
   let by = 0;
-  if (t.bias) {
-    t.bias.atInto(x, y, SCRATCH_B);
-    b = SCRATCH_B[0]!;
-    bx = SCRATCH_B[1]!;
-    by = SCRATCH_B[2]!;
-  }
   let ls = 0;
   let lsx = 0;
   let lsy = 0;
-  if (t.logScale) {
-    t.logScale.atInto(x, y, SCRATCH_L);
-    ls = SCRATCH_L[0]!;
-    lsx = SCRATCH_L[1]!;
-    lsy = SCRATCH_L[2]!;
+  if (t.bias && t.logScale) {
+    t.bias.pairInto(t.logScale, x, y, SCRATCH_PAIR);
+    b = SCRATCH_PAIR[0]!;
+    bx = SCRATCH_PAIR[1]!;
+    by = SCRATCH_PAIR[2]!;
+    ls = SCRATCH_PAIR[3]!;
+    lsx = SCRATCH_PAIR[4]!;
+    lsy = SCRATCH_PAIR[5]!;
+  } else {
+    if (t.bias) {
+      t.bias.atInto(x, y, SCRATCH_B);
+      b = SCRATCH_B[0]!;
+      bx = SCRATCH_B[1]!;
+      by = SCRATCH_B[2]!;
+    }
+    if (t.logScale) {
+      t.logScale.atInto(x, y, SCRATCH_L);
+      ls = SCRATCH_L[0]!;
+      lsx = SCRATCH_L[1]!;
+      lsy = SCRATCH_L[2]!;
+    }
   }
   // exp(0) = 1 exactly: without a local σ map the product is t.sigma itself.
   const sigma = t.logScale ? t.sigma * Math.exp(ls) : t.sigma;
@@ -663,6 +677,14 @@ function clamp(v: number, lo: number, hi: number): number {
 /** Two modes closer than this (m) are one: the later run is dropped. */
 const SAME_MODE_M = 0.05;
 
+function nearMode(modes: ReadonlyArray<{ x: number; y: number }>, px: number, py: number): boolean {
+  for (let i = 0; i < modes.length; i++) {
+    const m = modes[i]!;
+    if ((m.x - px) * (m.x - px) + (m.y - py) * (m.y - py) <= SAME_MODE_M * SAME_MODE_M) return true;
+  }
+  return false;
+}
+
 /**
  * Damped Gauss–Newton (LM) from one start; returns the final point and cost. With `knownModes`, a run that comes
  * within SAME_MODE_M of one of them stops there and is marked `duplicate`: it is in a basin already solved (the
@@ -680,13 +702,7 @@ export function levenbergMarquardt(
   const rho = new RhoSum(params.loss, params.k);
   let e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
   let ne: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
-  const near = (px: number, py: number) => {
-    for (const m of knownModes) {
-      if ((m.x - px) * (m.x - px) + (m.y - py) * (m.y - py) <= SAME_MODE_M * SAME_MODE_M) return true;
-    }
-    return false;
-  };
-  if (near(x, y)) return { x, y, cost: Number.NaN, iterations: 0, duplicate: true };
+  if (nearMode(knownModes, x, y)) return { x, y, cost: Number.NaN, iterations: 0, duplicate: true };
   evaluateInto(terms, x, y, rho, e);
   let lambda = 1e-3;
   let it = 0;
@@ -712,7 +728,7 @@ export function levenbergMarquardt(
       e = ne;
       ne = spare;
       lambda = Math.max(lambda / 3, 1e-9);
-      if (near(x, y)) return { x, y, cost: e.cost, iterations: it + 1, duplicate: true };
+      if (nearMode(knownModes, x, y)) return { x, y, cost: e.cost, iterations: it + 1, duplicate: true };
       if (moved2 < 1e-8 || improvement < 1e-10 * (1 + e.cost)) break;
     } else {
       lambda *= 4;
@@ -720,6 +736,53 @@ export function levenbergMarquardt(
     }
   }
   return { x, y, cost: e.cost, iterations: it, duplicate: false };
+}
+
+/**
+ * Up to `want` cells in ascending cost (ties by index: a stable sort's order), each skipped when within `minSep` of
+ * one already kept. Cells are picked one at a time rather than all sorted: the starts are usually among the first
+ * few cells.
+ */
+export function bestSeparatedCells(
+  costs: Float64Array,
+  gx: Float64Array,
+  gy: Float64Array,
+  minSep: number,
+  want: number,
+): Array<{ x: number; y: number }> {
+  const n = costs.length;
+  const starts: Array<{ x: number; y: number }> = [];
+  const keep = (g: number): boolean => {
+    const cx = gx[g]!;
+    const cy = gy[g]!;
+    for (let s = 0; s < starts.length; s++) {
+      if (!(Math.hypot(starts[s]!.x - cx, starts[s]!.y - cy) > minSep)) return starts.length >= want;
+    }
+    starts.push({ x: cx, y: cy });
+    return starts.length >= want;
+  };
+  if (want <= 0) return starts;
+  if (costs.some(Number.isNaN)) {
+    // (Never with finite measurements: the comparison below has no order for NaN.) The full sort, as it was.
+    const order = Array.from({ length: n }, (_, g) => g).sort((a, b) => costs[a]! - costs[b]!);
+    for (const g of order) if (keep(g)) break;
+    return starts;
+  }
+  const taken = takenScratch(n);
+  for (let picked = 0; picked < n; picked++) {
+    let best = -1;
+    for (let g = 0; g < n; g++) if (taken[g] === 0 && (best < 0 || costs[g]! < costs[best]!)) best = g;
+    taken[best] = 1;
+    if (keep(best)) break;
+  }
+  return starts;
+}
+
+let TAKEN = new Uint8Array(256);
+function takenScratch(n: number): Uint8Array {
+  if (TAKEN.length < n) TAKEN = new Uint8Array(n);
+  TAKEN.fill(0, 0, n);
+  return TAKEN;
 }
 
 /** Start points: the best cells of a coarse grid over the box, and the signal-weighted anchor centroid. */
@@ -737,15 +800,7 @@ export function startPoints(
   const gc = tabled ? tableCosts(terms, gx, gy, params.loss, params.k) : new Float64Array(n);
   if (!tabled) for (let g = 0; g < n; g++) gc[g] = costAt(terms, gx[g]!, gy[g]!, params.loss, params.k);
   // The best cells, kept apart (non-maximum suppression): distinct basins, not three cells of the same one.
-  const order = Array.from({ length: n }, (_, g) => g).sort((a, b) => gc[a]! - gc[b]!);
-  const minSep = 1.5 * Math.hypot(w / nx, h / ny);
-  const starts: Array<{ x: number; y: number }> = [];
-  for (const g of order) {
-    if (starts.length >= Math.max(1, params.starts)) break;
-    const cx = gx[g]!;
-    const cy = gy[g]!;
-    if (starts.every((p) => Math.hypot(p.x - cx, p.y - cy) > minSep)) starts.push({ x: cx, y: cy });
-  }
+  const starts = bestSeparatedCells(gc, gx, gy, 1.5 * Math.hypot(w / nx, h / ny), Math.max(1, params.starts));
   // Centroid weighted by closeness (short corrected ranges, strong RSSI).
   let sx = 0;
   let sy = 0;

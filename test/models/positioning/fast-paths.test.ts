@@ -6,6 +6,7 @@ import { pointInPolygon } from '../../../src/models/positioning/geometry.js';
 import { smallestK, sortedOrder } from '../../../src/models/positioning/knn.js';
 import { type Cov2, chol2 } from '../../../src/models/positioning/linalg2.js';
 import {
+  bestSeparatedCells,
   buildTerms,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
@@ -168,6 +169,90 @@ describe('fast paths give the plain computations’ answers', () => {
       ),
       { numRuns: 300, seed: 11 },
     );
+  });
+
+  it('picking the separated start cells one at a time equals walking the full stable sort', () => {
+    // The replaced code: sort every cell by cost (stable), keep each one farther than minSep from those kept.
+    const reference = (
+      costs: Float64Array,
+      gx: Float64Array,
+      gy: Float64Array,
+      minSep: number,
+      want: number,
+    ) => {
+      const order = Array.from({ length: costs.length }, (_, g) => g).sort((a, b) => costs[a]! - costs[b]!);
+      const starts: Array<{ x: number; y: number }> = [];
+      for (const g of order) {
+        if (starts.length >= want) break;
+        const cx = gx[g]!;
+        const cy = gy[g]!;
+        if (starts.every((p) => Math.hypot(p.x - cx, p.y - cy) > minSep)) starts.push({ x: cx, y: cy });
+      }
+      return starts;
+    };
+    fc.assert(
+      fc.property(
+        // Few distinct values (ties), infinities (an overflowing Cauchy product) and the odd NaN.
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 6 }),
+            fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN),
+          ),
+          { minLength: 4, maxLength: 80 },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        fc.double({ min: 0, max: 4, noNaN: true }),
+        (values, want, minSep) => {
+          const costs = Float64Array.from(values);
+          const side = Math.ceil(Math.sqrt(costs.length));
+          const gx = Float64Array.from(costs, (_, g) => Math.floor(g / side) + 0.5);
+          const gy = Float64Array.from(costs, (_, g) => (g % side) + 0.5);
+          expect(bestSeparatedCells(costs, gx, gy, minSep, want)).toEqual(
+            reference(costs, gx, gy, minSep, want),
+          );
+        },
+      ),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+
+  it('a bias grid and its local-σ grid read in one pass equal two separate reads', () => {
+    const rng = new Rng(9);
+    const data: BiasMapData = {
+      bandwidthM: 1.2,
+      shrinkage: 0.5,
+      anchors: ['a'],
+      points: Array.from({ length: 20 }, () => ({
+        x: rng.uniform(0, 8),
+        y: rng.uniform(0, 6),
+        range: [rng.gaussian(0, 0.5)],
+        rssi: [rng.gaussian(0, 3)],
+        rangeSq: [rng.uniform(0.1, 1)],
+        rssiSq: [rng.uniform(4, 30)],
+      })),
+      sigma: { range: [0.6], rssi: [4] },
+    };
+    const grids = buildBiasGrids(data, { minX: -1, minY: -1, maxX: 9, maxY: 7 }, true);
+    // Another box: a grid of other geometry takes the two-read path.
+    const other = buildBiasGrids(data, { minX: -2, minY: -1.5, maxX: 9, maxY: 7.3 }, true);
+    const pair = new Float64Array(6);
+    const one = new Float64Array(3);
+    const two = new Float64Array(3);
+    for (const [bias, ls] of [
+      [grids.get('a|rssi')!, grids.get('a|rssi|ls')!],
+      [grids.get('a|range')!, grids.get('a|range|ls')!],
+      [grids.get('a|rssi')!, other.get('a|rssi|ls')!],
+    ] as const) {
+      for (let i = 0; i < 300; i++) {
+        // Beyond the box too: the reads clamp to its edge.
+        const x = rng.uniform(-3, 11);
+        const y = rng.uniform(-3, 9);
+        bias.pairInto(ls, x, y, pair);
+        bias.atInto(x, y, one);
+        ls.atInto(x, y, two);
+        expect(Array.from(pair)).toEqual([...one, ...two]);
+      }
+    }
   });
 
   it('multilateration from model templates (precomputed start grid) equals the plain terms and grid', () => {
