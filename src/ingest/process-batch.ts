@@ -563,27 +563,37 @@ function readingOf(anchorId: string, s: ProbeSample): AnchorReading | null {
 }
 
 /**
- * Latency (mean RTT of the window's successful probes, ms) and packet loss (% lost) over every anchor link. A probe
- * is lost when it failed and nothing was heard: a BLE sighting (`success: false` with an `rssi`, since a beacon has no
- * round trip to time) is a reading, not a loss.
+ * Latency (mean RTT of the window's successful probes, ms) and packet loss (% of the pings sent that were lost) over
+ * every anchor link. A probe is lost when it failed and nothing was heard. A BLE sighting (`success: false` with an
+ * `rssi`: a beacon has no round trip to time) is a reading but not a ping, so it counts in neither the losses nor the
+ * pings sent — the same denominators as the anomaly model's loss feature (src/models/anomaly/features.ts), so the
+ * figure a viewer sees is the one the model scores. A device with readings but no pings shows 0 % loss.
  */
 function performanceOf(d: DeviceState): { latency?: number; packetLoss: number } | null {
-  let total = 0;
+  let readings = 0;
+  let pings = 0;
   let failed = 0;
   let rttSum = 0;
   let rttN = 0;
   for (const window of d.anchors.values()) {
     for (const s of window) {
-      total += 1;
-      if (isLostProbe(s)) failed += 1;
-      else if (s.success && s.rtt !== undefined) {
-        rttSum += s.rtt;
-        rttN += 1;
+      readings += 1;
+      if (isLostProbe(s)) {
+        pings += 1;
+        failed += 1;
+      } else if (s.success) {
+        pings += 1;
+        if (s.rtt !== undefined) {
+          rttSum += s.rtt;
+          rttN += 1;
+        }
       }
     }
   }
-  if (total === 0) return null;
-  const perf: { latency?: number; packetLoss: number } = { packetLoss: round3((100 * failed) / total) };
+  if (readings === 0) return null;
+  const perf: { latency?: number; packetLoss: number } = {
+    packetLoss: pings === 0 ? 0 : round3((100 * failed) / pings),
+  };
   if (rttN > 0) perf.latency = round3(rttSum / rttN);
   return perf;
 }

@@ -58,7 +58,8 @@ describe('processBatch', () => {
     const state = newPartitionState();
     const sighting = (seq: number) => probe('a', 'ble', seq, { success: false, rtt: undefined, rssi: -70 });
     const lost = (seq: number) => probe('a', 'ble', seq, { success: false, rtt: undefined, rssi: undefined });
-    // 6 sightings, 3 timed probes (rtt 5 + seq % 7), 1 lost: 1 of 10 readings is a loss.
+    // 6 sightings, 3 timed probes (rtt 5 + seq % 7), 1 lost: 1 of the 4 pings sent is lost (sightings are not pings,
+    // as in the anomaly model's loss feature).
     const messages = [0, 1, 2, 3, 4, 5].map(sighting).concat([probe('a', 'ble', 6), probe('a', 'ble', 7)]);
     messages.push(probe('a', 'ble', 8), lost(9));
     for (const m of messages) {
@@ -73,8 +74,8 @@ describe('processBatch', () => {
     );
     expectAllValid(out.results);
     const update = out.results.find((m) => m.type === 'deviceUpdate') as MessageOf<'deviceUpdate'>;
-    expect(update.data.performance).toEqual({ latency: 7.333, packetLoss: 10 });
-    expect(out.devices[0]?.patch.performance).toMatchObject({ packetLoss: 10 });
+    expect(update.data.performance).toEqual({ latency: 7.333, packetLoss: 25 });
+    expect(out.devices[0]?.patch.performance).toMatchObject({ packetLoss: 25 });
     // Only sightings: no loss at all (a beacon-only device used to show 100%).
     const beacon = processBatch(
       newPartitionState(),
