@@ -31,13 +31,14 @@ export interface BiasMapData {
 
 /** Bias of one anchor and channel, on a regular grid with bilinear interpolation (value and gradient). */
 export class BiasGrid {
+  // Public (read-only) so the solver's inner loop can read the grid without a call (multilateration.ts).
   constructor(
-    private readonly x0: number,
-    private readonly y0: number,
-    private readonly cell: number,
-    private readonly nx: number,
-    private readonly ny: number,
-    private readonly v: Float64Array,
+    readonly x0: number,
+    readonly y0: number,
+    readonly cell: number,
+    readonly nx: number,
+    readonly ny: number,
+    readonly v: Float64Array,
   ) {}
 
   /** [bias, ∂bias/∂x, ∂bias/∂y]. */

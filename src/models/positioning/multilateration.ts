@@ -412,7 +412,7 @@ const SCRATCH_B = new Float64Array(3);
 const SCRATCH_L = new Float64Array(3);
 const SCRATCH_PAIR = new Float64Array(6);
 
-interface Eval {
+export interface Eval {
   cost: number;
   h11: number;
   h12: number;
@@ -508,8 +508,8 @@ class RhoSum {
   private logProduct = 0;
 
   constructor(
-    private readonly loss: RobustLoss,
-    private readonly k: number,
+    readonly loss: RobustLoss,
+    readonly k: number,
   ) {}
 
   reset(): void {
@@ -580,43 +580,66 @@ function tableCosts(
   const out = new Float64Array(n);
   const cauchy = loss === 'cauchy';
   const huber = loss === 'huber';
-  const m = terms.length;
+  // Term by term over every cell (each table read in order), with per-cell accumulators: every cell still sums
+  // its terms in the same order, so the values are the same as cell by cell.
+  const sum = scratch(0, n);
+  const product = scratch(1, n);
+  const logProduct = scratch(2, n);
+  const ls = scratch(3, n);
   for (let g = 0; g < n; g++) {
-    let sum = 0;
-    let product = 1;
-    let logProduct = 0;
-    let ls = 0;
-    for (let i = 0; i < m; i++) {
-      const t = terms[i]!;
+    sum[g] = 0;
+    product[g] = 1;
+    logProduct[g] = 0;
+    ls[g] = 0;
+  }
+  const kk = 0.5 * k * k;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    const kind = t.kind;
+    const tb = kind === 2 ? undefined : t.table!;
+    const value = kind === 1 ? t.value - t.p0 : t.value;
+    for (let g = 0; g < n; g++) {
       let r: number;
-      if (t.kind === 2) r = t.value - (t.ax * gx[g]! + t.ay * gy[g]!);
+      if (tb === undefined) r = t.value - (t.ax * gx[g]! + t.ay * gy[g]!);
       else {
-        const tb = t.table!;
         r =
-          t.kind === 0
-            ? (t.value - tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!
-            : (t.value - t.p0 + tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!;
-        ls += tb.logScale[g]!;
+          kind === 0
+            ? (value - tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!
+            : (value + tb.pred[g]! - tb.bias[g]!) / tb.sigma[g]!;
+        ls[g] += tb.logScale[g]!;
       }
       if (cauchy) {
-        product *= 1 + (r / k) * (r / k);
-        if (product > 1e250) {
-          logProduct += Math.log(product);
-          product = 1;
-        }
+        const p = product[g]! * (1 + (r / k) * (r / k));
+        if (p > 1e250) {
+          logProduct[g] += Math.log(p);
+          product[g] = 1;
+        } else product[g] = p;
       } else if (huber) {
         const a = Math.abs(r);
-        sum += a <= k ? 0.5 * r * r : k * a - 0.5 * k * k;
-      } else sum += 0.5 * r * r;
+        sum[g] += a <= k ? 0.5 * r * r : k * a - kk;
+      } else sum[g] += 0.5 * r * r;
     }
+  }
+  for (let g = 0; g < n; g++) {
+    let c = sum[g]!;
     if (cauchy) {
-      sum = Number.isFinite(product)
-        ? 0.5 * k * k * (logProduct + Math.log(product))
-        : Number.POSITIVE_INFINITY;
+      const p = product[g]!;
+      c = Number.isFinite(p) ? 0.5 * k * k * (logProduct[g]! + Math.log(p)) : Number.POSITIVE_INFINITY;
     }
-    out[g] = sum + ls;
+    out[g] = c + ls[g]!;
   }
   return out;
+}
+
+// Per-cell accumulators of tableCosts (reused: no allocation per fix).
+const SCRATCH_CELLS: Float64Array[] = [];
+function scratch(slot: number, n: number): Float64Array {
+  let a = SCRATCH_CELLS[slot];
+  if (!a || a.length < n) {
+    a = new Float64Array(Math.max(n, 256));
+    SCRATCH_CELLS[slot] = a;
+  }
+  return a;
 }
 
 function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): Eval {
@@ -625,9 +648,165 @@ function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss
   return e;
 }
 
-/** Cost, Gauss–Newton Hessian and gradient at (x, y) into an existing record (the LM loop reuses two). */
+/**
+ * Cost, Gauss–Newton Hessian and gradient at (x, y) into an existing record (the LM loop reuses two). The hot loop
+ * of the solver: `residual`, `BiasGrid.pairInto` and `RhoSum.add` written out inline, with their arithmetic in the
+ * same order (the same values; the equality test in test/models/positioning/fast-paths.test.ts compares them).
+ */
 function evaluateInto(terms: readonly Term[], x: number, y: number, rho: RhoSum, e: Eval): void {
-  rho.reset();
+  const loss = rho.loss;
+  const k = rho.k;
+  let sum = 0;
+  let product = 1;
+  let logProduct = 0;
+  let ls = 0;
+  let h11 = 0;
+  let h12 = 0;
+  let h22 = 0;
+  let g1 = 0;
+  let g2 = 0;
+  let wr2 = 0;
+  let sw = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    let r: number;
+    let jx: number;
+    let jy: number;
+    let tls = 0;
+    let lsx = 0;
+    let lsy = 0;
+    if (t.kind === 2) {
+      r = t.value - (t.ax * x + t.ay * y);
+      jx = -t.ax;
+      jy = -t.ay;
+    } else {
+      const dx = x - t.ax;
+      const dy = y - t.ay;
+      const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
+      let b = 0;
+      let bx = 0;
+      let by = 0;
+      const bg = t.bias;
+      const lg = t.logScale;
+      if (bg !== undefined) {
+        const fx = Math.min(Math.max((x - bg.x0) / bg.cell, 0), bg.nx - 1.000001);
+        const fy = Math.min(Math.max((y - bg.y0) / bg.cell, 0), bg.ny - 1.000001);
+        const ci = Math.floor(fx);
+        const cj = Math.floor(fy);
+        const u = fx - ci;
+        const w = fy - cj;
+        const k00 = cj * bg.nx + ci;
+        const k01 = (cj + 1) * bg.nx + ci;
+        let v = bg.v;
+        let b00 = v[k00]!;
+        let b10 = v[k00 + 1]!;
+        let b01 = v[k01]!;
+        let b11 = v[k01 + 1]!;
+        b = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+        bx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / bg.cell;
+        by = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / bg.cell;
+        if (lg !== undefined) {
+          if (
+            lg.x0 === bg.x0 &&
+            lg.y0 === bg.y0 &&
+            lg.cell === bg.cell &&
+            lg.nx === bg.nx &&
+            lg.ny === bg.ny
+          ) {
+            v = lg.v;
+            b00 = v[k00]!;
+            b10 = v[k00 + 1]!;
+            b01 = v[k01]!;
+            b11 = v[k01 + 1]!;
+            tls = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+            lsx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / lg.cell;
+            lsy = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / lg.cell;
+          } else {
+            lg.atInto(x, y, SCRATCH_L);
+            tls = SCRATCH_L[0]!;
+            lsx = SCRATCH_L[1]!;
+            lsy = SCRATCH_L[2]!;
+          }
+        }
+      } else if (lg !== undefined) {
+        lg.atInto(x, y, SCRATCH_L);
+        tls = SCRATCH_L[0]!;
+        lsx = SCRATCH_L[1]!;
+        lsy = SCRATCH_L[2]!;
+      }
+      // exp(0) = 1 exactly: without a local σ map the product is t.sigma itself.
+      const sigma = lg !== undefined ? t.sigma * Math.exp(tls) : t.sigma;
+      let px: number;
+      let py: number;
+      if (t.kind === 0) {
+        r = (t.value - d - b) / sigma;
+        px = dx / d + bx;
+        py = dy / d + by;
+      } else {
+        const f = t.n10 / (LN10 * d * d);
+        r = (t.value - t.p0 + t.n10 * Math.log10(d) - b) / sigma;
+        px = -f * dx + bx;
+        py = -f * dy + by;
+      }
+      jx = -px / sigma - r * lsx;
+      jy = -py / sigma - r * lsy;
+    }
+    let w: number;
+    if (loss === 'cauchy') {
+      const u = (r / k) * (r / k);
+      product *= 1 + u;
+      if (product > 1e250) {
+        logProduct += Math.log(product);
+        product = 1;
+      }
+      w = 1 / (1 + u);
+    } else if (loss === 'huber') {
+      const a = Math.abs(r);
+      if (a <= k) {
+        sum += 0.5 * r * r;
+        w = 1;
+      } else {
+        sum += k * a - 0.5 * k * k;
+        w = k / a;
+      }
+    } else {
+      sum += 0.5 * r * r;
+      w = 1;
+    }
+    ls += tls;
+    h11 += w * jx * jx;
+    h12 += w * jx * jy;
+    h22 += w * jy * jy;
+    g1 += w * r * jx + lsx;
+    g2 += w * r * jy + lsy;
+    wr2 += w * r * r;
+    sw += w;
+  }
+  let cost = sum;
+  if (loss === 'cauchy') {
+    cost = Number.isFinite(product)
+      ? 0.5 * k * k * (logProduct + Math.log(product))
+      : Number.POSITIVE_INFINITY;
+  }
+  e.cost = cost + ls;
+  e.h11 = h11;
+  e.h12 = h12;
+  e.h22 = h22;
+  e.g1 = g1;
+  e.g2 = g2;
+  e.wr2 = wr2;
+  e.sw = sw;
+}
+
+/** `evaluateInto` term by term through `residual` and RhoSum: the plain computation, for the equality test. */
+export function evaluatePlain(
+  terms: readonly Term[],
+  x: number,
+  y: number,
+  loss: RobustLoss,
+  k: number,
+): Eval {
+  const rho = new RhoSum(loss, k);
   let ls = 0;
   let h11 = 0;
   let h12 = 0;
@@ -651,14 +830,12 @@ function evaluateInto(terms: readonly Term[], x: number, y: number, rho: RhoSum,
     wr2 += w * r * r;
     sw += w;
   }
-  e.cost = rho.value() + ls;
-  e.h11 = h11;
-  e.h12 = h12;
-  e.h22 = h22;
-  e.g1 = g1;
-  e.g2 = g2;
-  e.wr2 = wr2;
-  e.sw = sw;
+  return { cost: rho.value() + ls, h11, h12, h22, g1, g2, wr2, sw };
+}
+
+/** The solver's evaluation at (x, y) (exported for the equality test). */
+export function evaluateAt(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): Eval {
+  return evaluate(terms, x, y, loss, k);
 }
 
 export interface SolveResult {
@@ -740,8 +917,8 @@ export function levenbergMarquardt(
 
 /**
  * Up to `want` cells in ascending cost (ties by index: a stable sort's order), each skipped when within `minSep` of
- * one already kept. Cells are picked one at a time rather than all sorted: the starts are usually among the first
- * few cells.
+ * one already kept. The cells come off a heap one at a time rather than all sorted: the starts are usually among
+ * the first dozen of 64.
  */
 export function bestSeparatedCells(
   costs: Float64Array,
@@ -762,27 +939,50 @@ export function bestSeparatedCells(
     return starts.length >= want;
   };
   if (want <= 0) return starts;
-  if (costs.some(Number.isNaN)) {
+  let nan = false;
+  for (let g = 0; g < n; g++) if (Number.isNaN(costs[g]!)) nan = true;
+  if (nan) {
     // (Never with finite measurements: the comparison below has no order for NaN.) The full sort, as it was.
     const order = Array.from({ length: n }, (_, g) => g).sort((a, b) => costs[a]! - costs[b]!);
     for (const g of order) if (keep(g)) break;
     return starts;
   }
-  const taken = takenScratch(n);
-  for (let picked = 0; picked < n; picked++) {
-    let best = -1;
-    for (let g = 0; g < n; g++) if (taken[g] === 0 && (best < 0 || costs[g]! < costs[best]!)) best = g;
-    taken[best] = 1;
+  // A binary min-heap of the cells by (cost, index): built in O(n), popped until enough starts are kept.
+  if (HEAP.length < n) HEAP = new Int32Array(n);
+  const heap = HEAP;
+  for (let g = 0; g < n; g++) heap[g] = g;
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(heap, n, i, costs);
+  for (let size = n; size > 0; ) {
+    const best = heap[0]!;
+    size--;
+    heap[0] = heap[size]!;
+    siftDown(heap, size, 0, costs);
     if (keep(best)) break;
   }
   return starts;
 }
 
-let TAKEN = new Uint8Array(256);
-function takenScratch(n: number): Uint8Array {
-  if (TAKEN.length < n) TAKEN = new Uint8Array(n);
-  TAKEN.fill(0, 0, n);
-  return TAKEN;
+let HEAP = new Int32Array(256);
+
+/** Cell a before cell b: lower cost, ties (±∞ included) by index. */
+function before(costs: Float64Array, a: number, b: number): boolean {
+  const ca = costs[a]!;
+  const cb = costs[b]!;
+  return ca < cb || (ca === cb && a < b);
+}
+
+function siftDown(heap: Int32Array, size: number, i: number, costs: Float64Array): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) return;
+    const r = l + 1;
+    const c = r < size && before(costs, heap[r]!, heap[l]!) ? r : l;
+    if (!before(costs, heap[c]!, heap[i]!)) return;
+    const tmp = heap[i]!;
+    heap[i] = heap[c]!;
+    heap[c] = tmp;
+    i = c;
+  }
 }
 
 /** Start points: the best cells of a coarse grid over the box, and the signal-weighted anchor centroid. */

@@ -177,16 +177,6 @@ function exactRoom(rooms: readonly IndexedRoom[], px: number, py: number): numbe
   return NONE;
 }
 
-function lookupRoom(index: RoomIndex, px: number, py: number): number {
-  const i = Math.floor((px - index.x0) / index.cell);
-  const j = Math.floor((py - index.y0) / index.cell);
-  if (i >= 0 && j >= 0 && i < index.nx && j < index.ny) {
-    const c = index.cells[j * index.nx + i]!;
-    if (c !== MIXED) return c;
-  }
-  return exactRoom(index.rooms, px, py);
-}
-
 /** The room owning every cell of the box, or MIXED. */
 function uniformRoom(index: RoomIndex, x0: number, y0: number, x1: number, y1: number): number {
   const i0 = Math.floor((x0 - index.x0) / index.cell);
@@ -239,6 +229,7 @@ export function roomProbabilities(
   let seen = 0;
   let none = 0;
   let inBounds = 0;
+  const { x0, y0, cell, nx, ny, cells } = index;
   for (let i = 0; i < N; i++) {
     const z1 = Z1[i]!;
     const z2 = Z2[i]!;
@@ -246,7 +237,12 @@ export function roomProbabilities(
     const py = y + l21 * z1 + l22 * z2;
     if (px < b.minX || px > b.maxX || py < b.minY || py > b.maxY) continue;
     inBounds++;
-    const r = lookupRoom(index, px, py);
+    // The cell's owner from the grid; the exact polygon test only on MIXED cells (and off the grid).
+    const ci = Math.floor((px - x0) / cell);
+    const cj = Math.floor((py - y0) / cell);
+    let r = MIXED;
+    if (ci >= 0 && cj >= 0 && ci < nx && cj < ny) r = cells[cj * nx + ci]!;
+    if (r === MIXED) r = exactRoom(rooms, px, py);
     if (r >= 0) {
       if (counts[r] === 0) order[seen++] = r;
       counts[r]!++;

@@ -100,8 +100,12 @@ export function kalmanInit(x: number, y: number, cov: Cov2, t: number, params: T
   return combine({ t, s: [x, y, 0, 0], P: moving.P, models, mu: splitMu(0.5, models.length), pending: [] });
 }
 
-function mul4(A: readonly number[], B: readonly number[]): number[] {
-  const out = new Array<number>(16);
+function mul4(A: ArrayLike<number>, B: ArrayLike<number>): number[] {
+  return mul4Into(A, B, new Array<number>(16));
+}
+
+/** A·B into out (4×4, row-major). */
+function mul4Into<T extends { [i: number]: number }>(A: ArrayLike<number>, B: ArrayLike<number>, out: T): T {
   for (let i = 0; i < 4; i++)
     for (let j = 0; j < 4; j++) {
       let a = 0;
@@ -111,19 +115,30 @@ function mul4(A: readonly number[], B: readonly number[]): number[] {
   return out;
 }
 
-function transpose4(A: readonly number[]): number[] {
-  const out = new Array<number>(16);
+function transpose4Into(A: ArrayLike<number>, out: Float64Array): Float64Array {
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) out[i * 4 + j] = A[j * 4 + i]!;
   return out;
 }
+
+// Scratch of predictModel: F, Fᵀ and F·P (only F·P·Fᵀ is kept, in a fresh array: it goes into the state).
+const F_S = new Float64Array(16);
+const FT_S = new Float64Array(16);
+const FP_S = new Float64Array(16);
+
+/** F·P·Fᵀ for the transition F (row-major), with mul4's arithmetic. */
+function propagate(F: ArrayLike<number>, P: readonly number[]): number[] {
+  return mul4(mul4Into(F, P, FP_S), transpose4Into(F, FT_S));
+}
+
+const STILL_F = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+const UNIT_F = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
 
 /** One model's prediction over dt seconds: kind 0 still, 1 moving, 2 slow. */
 function predictModel(m: ModelState, dt: number, kind: number, params: TrackerParams): ModelState {
   if (dt <= 0) return m;
   if (kind === 0) {
     // Still: velocity is zero, position random walk.
-    const F = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    const P = mul4(mul4(F, m.P), transpose4(F));
+    const P = propagate(STILL_F, m.P);
     const qp = params.stillNoise * dt;
     P[0]! += qp;
     P[5]! += qp;
@@ -131,8 +146,11 @@ function predictModel(m: ModelState, dt: number, kind: number, params: TrackerPa
     P[15] = 1e-4;
     return { s: [m.s[0], m.s[1], 0, 0], P };
   }
-  const F = [1, 0, dt, 0, 0, 1, 0, dt, 0, 0, 1, 0, 0, 0, 0, 1];
-  const P = mul4(mul4(F, m.P), transpose4(F));
+  const F = F_S;
+  F.set(UNIT_F);
+  F[2] = dt;
+  F[7] = dt;
+  const P = propagate(F, m.P);
   const q = kind === 2 ? (params.slowProcessNoise ?? params.processNoise) : params.processNoise;
   const q11 = (q * dt ** 3) / 3;
   const q13 = (q * dt ** 2) / 2;
@@ -214,10 +232,15 @@ function combine(k: KalmanState): KalmanState {
  * the rate of its mean dwell time (still: meanStillS, the others meanMovingS), evenly toward the others.
  */
 function transitions(dt: number, params: TrackerParams, n: number): number[][] {
-  const leave = Array.from({ length: n }, (_, i) =>
-    i === 0 ? 1 - Math.exp(-dt / params.meanStillS) : 1 - Math.exp(-dt / params.meanMovingS),
-  );
-  return leave.map((l, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 - l : l / (n - 1))));
+  // Plain loops (no callbacks): this runs on every update of every device.
+  const out: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const l = i === 0 ? 1 - Math.exp(-dt / params.meanStillS) : 1 - Math.exp(-dt / params.meanMovingS);
+    const row: number[] = new Array(n);
+    for (let j = 0; j < n; j++) row[j] = i === j ? 1 - l : l / (n - 1);
+    out[i] = row;
+  }
+  return out;
 }
 
 /** IMM mixing and prediction of every model to time t. */
@@ -229,12 +252,14 @@ function mixAndPredict(
   const dt = Math.max((t - k.t) / 1000, 0);
   const n = k.models.length;
   const pi = transitions(dt, params, n);
-  const c = Array.from({ length: n }, (_, j) => {
+  const c: number[] = new Array(n);
+  for (let j = 0; j < n; j++) {
     let v = 0;
     for (let i = 0; i < n; i++) v += pi[i]![j]! * k.mu[i]!;
-    return v;
-  });
-  const models = Array.from({ length: n }, (_, j) => {
+    c[j] = v;
+  }
+  const models: ModelState[] = new Array(n);
+  for (let j = 0; j < n; j++) {
     // Mixing weights of the previous models into model j (the last one as the remainder, so they sum to 1).
     const w = new Array<number>(n);
     let rest = 1;
@@ -254,8 +279,8 @@ function mixAndPredict(
           P[r * 4 + col]! += w[i]! * (m.P[r * 4 + col]! + d);
         }
       }
-    return predictModel({ s, P }, dt, j, params);
-  });
+    models[j] = predictModel({ s, P }, dt, j, params);
+  }
   return { models, c };
 }
 
@@ -275,18 +300,21 @@ export function positionCov(k: KalmanState): Cov2 {
 }
 
 function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanState {
-  const clampModel = (m: ModelState): ModelState => {
-    let [x, y, vx, vy] = m.s;
-    x = Math.min(Math.max(x, box.minX), box.maxX);
-    y = Math.min(Math.max(y, box.minY), box.maxY);
+  const models: ModelState[] = new Array(k.models.length);
+  for (let i = 0; i < models.length; i++) {
+    const m = k.models[i]!;
+    const x = Math.min(Math.max(m.s[0], box.minX), box.maxX);
+    const y = Math.min(Math.max(m.s[1], box.minY), box.maxY);
+    let vx = m.s[2];
+    let vy = m.s[3];
     const sp = Math.hypot(vx, vy);
     if (sp > params.maxSpeedMps) {
       vx *= params.maxSpeedMps / sp;
       vy *= params.maxSpeedMps / sp;
     }
-    return { s: [x, y, vx, vy], P: m.P };
-  };
-  return combine({ ...k, models: k.models.map(clampModel) });
+    models[i] = { s: [x, y, vx, vy], P: m.P };
+  }
+  return combine({ ...k, models });
 }
 
 export type TrackOutcome = 'initialised' | 'accepted' | 'gated' | 'reinitialised';

@@ -9,7 +9,10 @@ import {
   bestSeparatedCells,
   buildTerms,
   DEFAULT_MULTILATERATION,
+  evaluateAt,
+  evaluatePlain,
   type MultilaterationParams,
+  priorTerms,
   searchBox,
   solveMultilateration,
   startPoints,
@@ -293,6 +296,7 @@ describe('fast paths give the plain computations’ answers', () => {
     for (const loss of ['huber', 'cauchy', 'l2'] as const) {
       const params: MultilaterationParams = { ...DEFAULT_MULTILATERATION, loss, deviceHeight: 1, marginM: 1 };
       const grids = buildBiasGrids(biasMap, searchBox(bounds, params.marginM), true);
+      const otherGrids = buildBiasGrids(biasMap, searchBox(bounds, params.marginM + 0.7), true);
       const templates = termTemplates(anchors, ranging, params, bounds, grids);
       for (let i = 0; i < 40; i++) {
         const p = { x: rng.uniform(0, 12), y: rng.uniform(0, 9) };
@@ -309,6 +313,23 @@ describe('fast paths give the plain computations’ answers', () => {
         expect(fast.every((t) => t.table !== undefined)).toBe(true);
         const box = searchBox(bounds, params.marginM);
         expect(startPoints(fast, box, params)).toEqual(startPoints(plain, box, params));
+        // The solver's inlined evaluation equals residual() + RhoSum term by term, bit for bit, with a prior's
+        // linear terms, a local-σ grid of another geometry than its bias grid, and points beyond the box.
+        const mixed = [
+          ...fast.map((t, j) =>
+            j === 1 && t.logScale ? { ...t, logScale: otherGrids.get(`${t.anchor}|rssi|ls`) } : t,
+          ),
+          ...priorTerms({ x: rng.uniform(0, 12), y: rng.uniform(0, 9) }, [
+            rng.uniform(0.1, 4),
+            0.3,
+            rng.uniform(0.1, 4),
+          ]),
+        ];
+        for (let s = 0; s < 5; s++) {
+          const x = rng.uniform(-3, 15);
+          const y = rng.uniform(-3, 12);
+          expect(evaluateAt(mixed, x, y, loss, params.k)).toEqual(evaluatePlain(mixed, x, y, loss, params.k));
+        }
         expect(solveMultilateration(fast, bounds, params)).toEqual(
           solveMultilateration(plain, bounds, params),
         );
