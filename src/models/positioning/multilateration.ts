@@ -644,7 +644,7 @@ function scratch(slot: number, n: number): Float64Array {
 
 function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss, k: number): Eval {
   const e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
-  evaluateInto(terms, x, y, new RhoSum(loss, k), e);
+  evaluateInto(terms, x, y, loss, k, e);
   return e;
 }
 
@@ -653,9 +653,14 @@ function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss
  * of the solver: `residual`, `BiasGrid.pairInto` and `RhoSum.add` written out inline, with their arithmetic in the
  * same order (the same values; the equality test in test/models/positioning/fast-paths.test.ts compares them).
  */
-function evaluateInto(terms: readonly Term[], x: number, y: number, rho: RhoSum, e: Eval): void {
-  const loss = rho.loss;
-  const k = rho.k;
+function evaluateInto(
+  terms: readonly Term[],
+  x: number,
+  y: number,
+  loss: RobustLoss,
+  k: number,
+  e: Eval,
+): void {
   let sum = 0;
   let product = 1;
   let logProduct = 0;
@@ -851,6 +856,14 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi);
 }
 
+const LM_E = newEval();
+const LM_NE = newEval();
+
+function newEval(): Eval {
+  // Non-integer start values: the fields are doubles from the start (stores never change their representation).
+  return { cost: 0.5, h11: 0.5, h12: 0.5, h22: 0.5, g1: 0.5, g2: 0.5, wr2: 0.5, sw: 0.5 };
+}
+
 /** Two modes closer than this (m) are one: the later run is dropped. */
 const SAME_MODE_M = 0.05;
 
@@ -876,11 +889,12 @@ export function levenbergMarquardt(
 ): { x: number; y: number; cost: number; iterations: number; duplicate: boolean } {
   let x = clamp(start.x, box.minX, box.maxX);
   let y = clamp(start.y, box.minY, box.maxY);
-  const rho = new RhoSum(params.loss, params.k);
-  let e: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
-  let ne: Eval = { cost: 0, h11: 0, h12: 0, h22: 0, g1: 0, g2: 0, wr2: 0, sw: 0 };
+  const { loss, k } = params;
+  // The two records are module scratch (the solver is not re-entrant): no allocation per run.
+  let e = LM_E;
+  let ne = LM_NE;
   if (nearMode(knownModes, x, y)) return { x, y, cost: Number.NaN, iterations: 0, duplicate: true };
-  evaluateInto(terms, x, y, rho, e);
+  evaluateInto(terms, x, y, loss, k, e);
   let lambda = 1e-3;
   let it = 0;
   for (; it < params.maxIterations; it++) {
@@ -894,7 +908,7 @@ export function levenbergMarquardt(
     const dy = -(a11 * e.g2 - a12 * e.g1) / det;
     const nx = clamp(x + dx, box.minX, box.maxX);
     const ny = clamp(y + dy, box.minY, box.maxY);
-    evaluateInto(terms, nx, ny, rho, ne);
+    evaluateInto(terms, nx, ny, loss, k, ne);
     if (ne.cost <= e.cost) {
       // Converged when a step moves less than 0.1 mm: (1e-4)² against the squared step.
       const moved2 = (nx - x) * (nx - x) + (ny - y) * (ny - y);
