@@ -672,6 +672,21 @@ function evaluateInto(
   let g2 = 0;
   let wr2 = 0;
   let sw = 0;
+  // An anchor's range and RSSI terms come one after the other and share its position and its grids' geometry:
+  // the distance and the grid cell and weights of the last term are reused when they are the same inputs.
+  let pAx = Number.NaN;
+  let pAy = Number.NaN;
+  let pDz2 = Number.NaN;
+  let pD = 0;
+  let gX0 = Number.NaN;
+  let gY0 = Number.NaN;
+  let gCell = Number.NaN;
+  let gNx = -1;
+  let gNy = -1;
+  let u = 0;
+  let w = 0;
+  let k00 = 0;
+  let k01 = 0;
   for (let i = 0; i < terms.length; i++) {
     const t = terms[i]!;
     let r: number;
@@ -687,21 +702,34 @@ function evaluateInto(
     } else {
       const dx = x - t.ax;
       const dy = y - t.ay;
-      const d = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
+      if (t.ax !== pAx || t.ay !== pAy || t.dz2 !== pDz2) {
+        pD = Math.max(Math.sqrt(dx * dx + dy * dy + t.dz2), MIN_DISTANCE_M);
+        pAx = t.ax;
+        pAy = t.ay;
+        pDz2 = t.dz2;
+      }
+      const d = pD;
       let b = 0;
       let bx = 0;
       let by = 0;
       const bg = t.bias;
       const lg = t.logScale;
       if (bg !== undefined) {
-        const fx = Math.min(Math.max((x - bg.x0) / bg.cell, 0), bg.nx - 1.000001);
-        const fy = Math.min(Math.max((y - bg.y0) / bg.cell, 0), bg.ny - 1.000001);
-        const ci = Math.floor(fx);
-        const cj = Math.floor(fy);
-        const u = fx - ci;
-        const w = fy - cj;
-        const k00 = cj * bg.nx + ci;
-        const k01 = (cj + 1) * bg.nx + ci;
+        if (bg.x0 !== gX0 || bg.y0 !== gY0 || bg.cell !== gCell || bg.nx !== gNx || bg.ny !== gNy) {
+          const fx = Math.min(Math.max((x - bg.x0) / bg.cell, 0), bg.nx - 1.000001);
+          const fy = Math.min(Math.max((y - bg.y0) / bg.cell, 0), bg.ny - 1.000001);
+          const ci = Math.floor(fx);
+          const cj = Math.floor(fy);
+          u = fx - ci;
+          w = fy - cj;
+          k00 = cj * bg.nx + ci;
+          k01 = (cj + 1) * bg.nx + ci;
+          gX0 = bg.x0;
+          gY0 = bg.y0;
+          gCell = bg.cell;
+          gNx = bg.nx;
+          gNy = bg.ny;
+        }
         let v = bg.v;
         let b00 = v[k00]!;
         let b10 = v[k00 + 1]!;
@@ -756,36 +784,36 @@ function evaluateInto(
       jx = -px / sigma - r * lsx;
       jy = -py / sigma - r * lsy;
     }
-    let w: number;
+    let wt: number;
     if (loss === 'cauchy') {
-      const u = (r / k) * (r / k);
-      product *= 1 + u;
+      const uu = (r / k) * (r / k);
+      product *= 1 + uu;
       if (product > 1e250) {
         logProduct += Math.log(product);
         product = 1;
       }
-      w = 1 / (1 + u);
+      wt = 1 / (1 + uu);
     } else if (loss === 'huber') {
       const a = Math.abs(r);
       if (a <= k) {
         sum += 0.5 * r * r;
-        w = 1;
+        wt = 1;
       } else {
         sum += k * a - 0.5 * k * k;
-        w = k / a;
+        wt = k / a;
       }
     } else {
       sum += 0.5 * r * r;
-      w = 1;
+      wt = 1;
     }
     ls += tls;
-    h11 += w * jx * jx;
-    h12 += w * jx * jy;
-    h22 += w * jy * jy;
-    g1 += w * r * jx + lsx;
-    g2 += w * r * jy + lsy;
-    wr2 += w * r * r;
-    sw += w;
+    h11 += wt * jx * jx;
+    h12 += wt * jx * jy;
+    h22 += wt * jy * jy;
+    g1 += wt * r * jx + lsx;
+    g2 += wt * r * jy + lsy;
+    wr2 += wt * r * r;
+    sw += wt;
   }
   let cost = sum;
   if (loss === 'cauchy') {
