@@ -316,8 +316,13 @@ describe('fast paths give the plain computations’ answers', () => {
         // The solver's inlined evaluation equals residual() + RhoSum term by term, bit for bit, with a prior's
         // linear terms, a local-σ grid of another geometry than its bias grid, and points beyond the box.
         const mixed = [
+          // Grids of another geometry in the middle (the shared cell must be recomputed for them and after them).
           ...fast.map((t, j) =>
-            j === 1 && t.logScale ? { ...t, logScale: otherGrids.get(`${t.anchor}|rssi|ls`) } : t,
+            j === 1 && t.logScale
+              ? { ...t, logScale: otherGrids.get(`${t.anchor}|rssi|ls`) }
+              : j === 3 && t.bias
+                ? { ...t, bias: otherGrids.get(`${t.anchor}|${t.kind === 0 ? 'range' : 'rssi'}`) }
+                : t,
           ),
           ...priorTerms({ x: rng.uniform(0, 12), y: rng.uniform(0, 9) }, [
             rng.uniform(0.1, 4),
