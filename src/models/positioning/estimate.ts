@@ -181,8 +181,10 @@ export function jointFix(
   if (!ml) return prior;
   const terms = termsFromTemplates(observations, geometry(model).templates!);
   if (countAnchors(terms) < 1) return prior;
+  // The prior's two linear terms after the measurements' (the array is this fix's own).
+  for (const t of priorTerms(prior, prior.cov)) terms.push(t);
   const r = solveMultilateration(
-    [...terms, ...priorTerms(prior, prior.cov)],
+    terms,
     model.data.site.bounds,
     ml.params,
     [prior],

@@ -53,7 +53,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
     version,
     initialState: () => ({ latest: {}, kf: null, lastModel: null, floors: null }),
     update(state, readings: readonly AnchorReading[], nowMs): PositionUpdate<TrackState> {
-      const latest: TrackState['latest'] = { ...state.latest };
+      const working: TrackState['latest'] = { ...state.latest };
       const fresh = new Set<string>();
       for (const r of readings) {
         if (!known.has(r.anchorId)) continue;
@@ -63,7 +63,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
             : rttToRange(r.rtt, r.processingOffset ?? 0);
         const rssi = r.rssi !== undefined && Number.isFinite(r.rssi) ? r.rssi : undefined;
         if (range === undefined && rssi === undefined) continue;
-        const prev = latest[r.anchorId];
+        const prev = working[r.anchorId];
         if (prev && prev.t > r.t) continue;
         const entry: { t: number; rssi?: number; range?: number } = { t: r.t };
         // A reading with one channel keeps the other channel's recent value.
@@ -72,16 +72,24 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
         const rg = range ?? (keepOld ? prev.range : undefined);
         if (rs !== undefined) entry.rssi = rs;
         if (rg !== undefined) entry.range = rg;
-        latest[r.anchorId] = entry;
+        working[r.anchorId] = entry;
         fresh.add(r.anchorId);
       }
-      for (const [id, e] of Object.entries(latest)) if (nowMs - e.t > windowMs) delete latest[id];
+      // Readings older than the window are dropped: copied into a fresh object rather than deleted (a `delete`
+      // turns the object into a slow dictionary), in the same key order.
+      const kept: TrackState['latest'] = {};
+      const observations: Observation[] = [];
+      for (const anchorId in working) {
+        const e = working[anchorId]!;
+        if (nowMs - e.t > windowMs) continue;
+        kept[anchorId] = e;
+        const o: Observation = { anchorId };
+        if (e.rssi !== undefined) o.rssi = e.rssi;
+        if (e.range !== undefined) o.range = e.range;
+        observations.push(o);
+      }
+      const latest = kept;
       let next: TrackState = { ...state, latest };
-      const observations: Observation[] = Object.entries(latest).map(([anchorId, e]) => ({
-        anchorId,
-        ...(e.rssi === undefined ? {} : { rssi: e.rssi }),
-        ...(e.range === undefined ? {} : { range: e.range }),
-      }));
       if (fresh.size > 0 && observations.length > 0) {
         // Only what the model's answer needs: estimators outside its fusion are not run (unless as a fallback).
         const fs = estimateFixes(model, observations, { fusedOnly: true });
