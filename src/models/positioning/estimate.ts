@@ -183,12 +183,7 @@ export function jointFix(
   if (countAnchors(terms) < 1) return prior;
   // The prior's two linear terms after the measurements' (the array is this fix's own).
   for (const t of priorTerms(prior, prior.cov)) terms.push(t);
-  const r = solveMultilateration(
-    terms,
-    model.data.site.bounds,
-    ml.params,
-    [prior],
-  );
+  const r = solveMultilateration(terms, model.data.site.bounds, ml.params, [prior]);
   if (!r) return prior;
   return {
     x: r.x,
