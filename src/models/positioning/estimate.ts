@@ -11,7 +11,7 @@ import {
   countAnchors,
   priorTerms,
   solveMultilateration,
-  termsFromTemplates,
+  TermPool,
   termTemplates,
 } from './multilateration.js';
 import type { Observation } from './observation.js';
@@ -36,6 +36,8 @@ interface Geometry {
   bias?: Map<string, BiasGrid>;
   /** Multilateration's per-anchor terms without the measurement, with their start-grid tables. */
   templates?: Map<string, AnchorTermTemplates>;
+  /** The fixes' terms, reused: each solve is done with them before the next fix builds its own. */
+  pool: TermPool;
 }
 
 // Derived lookups (and the bias map's grids) are built once per loaded model.
@@ -47,6 +49,7 @@ function geometry(model: PositioningModel): Geometry {
     g = {
       anchors: new Map<string, AnchorPosition>(model.data.site.anchors.map((a) => [a.id, a])),
       ranging: new Map(model.data.ranging.map((r) => [r.anchorId, r])),
+      pool: new TermPool(),
     };
     const ml = model.data.multilateration;
     if (ml?.biasMap) {
@@ -71,7 +74,8 @@ export function multilaterationFix(
 ): Fix | null {
   const ml = model.data.multilateration;
   if (!ml) return null;
-  const terms = termsFromTemplates(observations, geometry(model).templates!);
+  const g = geometry(model);
+  const terms = g.pool.build(observations, g.templates!);
   if (countAnchors(terms) < 2) return null;
   const r = solveMultilateration(terms, model.data.site.bounds, ml.params);
   if (!r) return null;
@@ -179,7 +183,8 @@ export function jointFix(
 ): Fix | null {
   const ml = model.data.multilateration;
   if (!ml) return prior;
-  const terms = termsFromTemplates(observations, geometry(model).templates!);
+  const g = geometry(model);
+  const terms = g.pool.build(observations, g.templates!);
   if (countAnchors(terms) < 1) return prior;
   // The prior's two linear terms after the measurements' (the array is this fix's own).
   for (const t of priorTerms(prior, prior.cov)) terms.push(t);

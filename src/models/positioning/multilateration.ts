@@ -281,6 +281,41 @@ export function termsFromTemplates(
   return terms;
 }
 
+/**
+ * Reusable terms of one model's templates, for a caller that is done with a fix's terms before it builds the next
+ * fix's (the live path): `termsFromTemplates` without allocating the terms or the array.
+ */
+export class TermPool {
+  private readonly terms = new Map<Omit<Term, 'value'>, Term>();
+  private readonly out: Term[] = [];
+
+  /** The same terms as `termsFromTemplates` (same order, same values); valid until the next call. */
+  build(observations: readonly Observation[], templates: ReadonlyMap<string, AnchorTermTemplates>): Term[] {
+    const out = this.out;
+    out.length = 0;
+    for (const o of observations) {
+      const tp = templates.get(o.anchorId);
+      if (!tp) continue;
+      if (tp.range && o.range !== undefined) out.push(this.term(tp.range, (o.range - tp.offsetM) / tp.scale));
+      if (tp.rssi && o.rssi !== undefined) out.push(this.term(tp.rssi, o.rssi));
+    }
+    return out;
+  }
+
+  private term(template: Omit<Term, 'value'>, value: number): Term {
+    const t = this.terms.get(template);
+    if (t === undefined) {
+      const made = makeTerm(template, value);
+      this.terms.set(template, made);
+      return made;
+    }
+    // An anchor listed twice in one fix: its second term is a fresh one.
+    if (this.out.includes(t)) return makeTerm(template, value);
+    t.value = value;
+    return t;
+  }
+}
+
 /** The box the solver searches: the bounds enlarged by the margin. */
 export function searchBox(bounds: Bounds, marginM: number): Bounds {
   return {

@@ -16,6 +16,7 @@ import {
   searchBox,
   solveMultilateration,
   startPoints,
+  TermPool,
   termsFromTemplates,
   termTemplates,
 } from '../../../src/models/positioning/multilateration.js';
@@ -298,6 +299,7 @@ describe('fast paths give the plain computations’ answers', () => {
       const grids = buildBiasGrids(biasMap, searchBox(bounds, params.marginM), true);
       const otherGrids = buildBiasGrids(biasMap, searchBox(bounds, params.marginM + 0.7), true);
       const templates = termTemplates(anchors, ranging, params, bounds, grids);
+      const pool = new TermPool();
       for (let i = 0; i < 40; i++) {
         const p = { x: rng.uniform(0, 12), y: rng.uniform(0, 9) };
         const observations = [...anchors].map(([anchorId, a]) => ({
@@ -311,6 +313,13 @@ describe('fast paths give the plain computations’ answers', () => {
           plain.map((t) => [t.anchor, t.kind, t.value]),
         );
         expect(fast.every((t) => t.table !== undefined)).toBe(true);
+        // The live path's reused terms: the same terms, also for an anchor listed twice (then two distinct terms).
+        const twice = [...observations, { ...observations[2]!, rssi: observations[2]!.rssi + 3 }];
+        for (const obs of [observations, twice, observations]) {
+          const pooled = pool.build(obs, templates);
+          expect(pooled).toEqual(termsFromTemplates(obs, templates));
+          expect(new Set(pooled).size).toBe(pooled.length);
+        }
         const box = searchBox(bounds, params.marginM);
         expect(startPoints(fast, box, params)).toEqual(startPoints(plain, box, params));
         // The solver's inlined evaluation equals residual() + RhoSum term by term, bit for bit, with a prior's
