@@ -357,7 +357,8 @@ export function trackFix(
       const sf = floored.reduce((a, b) => a + b, 0);
       mu = floored.map((v) => v / sf);
     }
-    const state = combine({ t: tt, s: k.s, P: k.P, models: u.map((v) => v.m), mu, pending: [] });
+    // clampState combines the (clamped) models into s and P: no combine of the unclamped ones before it.
+    const state = { t: tt, s: k.s, P: k.P, models: u.map((v) => v.m), mu, pending: [] };
     return { state: clampState(state, box, params), outcome: 'accepted' };
   }
   const predicted = combine({ ...k, t: tt, models, mu: c });
