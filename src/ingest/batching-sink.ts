@@ -17,11 +17,19 @@ export interface SinkOptions {
    */
   lingerMs?: number;
   /**
-   * The same while the partition's worker is behind (jobs waiting in its queue): records would wait there anyway,
-   * so they wait here and go as one bigger job — fewer, larger jobs are what lets the worker catch up.
-   * @defaultValue 25
+   * The same while the partition's worker is behind (at least `backlogJobs` jobs waiting in its queue): records
+   * would wait there anyway, so they wait here and go as one bigger job — fewer, larger jobs are what lets the
+   * worker catch up. @defaultValue 25
    */
   backlogLingerMs?: number;
+  /**
+   * Jobs waiting in the partition's queue from which its worker counts as behind. One waiting job is the normal
+   * state of a worker that keeps up: the hub's latest batch, added while the worker finishes the one before (the
+   * hub looks at the wait lists every 20 ms, so it sees that job most of the time). Counting it as a backlog made
+   * 5–10 % of batches at half the sustained rate wait 25 ms instead of 8, which was most of the Redis path's p99
+   * (docs/pipeline.md, "Latency"). @defaultValue 2
+   */
+  backlogJobs?: number;
   /** Records held at most while the queue is slow or unreachable; beyond it `offer` returns QUEUE_FULL. @defaultValue 50000 */
   maxBuffered?: number;
   /** Back-off between attempts while the queue is unreachable. @defaultValue 100 … 2000 ms */
@@ -51,6 +59,7 @@ export class BatchingSink implements IngestSink {
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly backlogLingerMs: number;
+  private readonly backlogJobs: number;
   private readonly maxBuffered: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
@@ -75,6 +84,7 @@ export class BatchingSink implements IngestSink {
     this.maxBatch = options.maxBatch ?? 500;
     this.lingerMs = options.lingerMs ?? 8;
     this.backlogLingerMs = options.backlogLingerMs ?? 25;
+    this.backlogJobs = options.backlogJobs ?? 2;
     this.maxBuffered = options.maxBuffered ?? 50_000;
     this.retryMinMs = options.retryMinMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 2000;
@@ -129,7 +139,8 @@ export class BatchingSink implements IngestSink {
    */
   private wait(p: number, part: Part): number {
     const now = performance.now();
-    const linger = (this.queue.backlog?.(p) ?? 0) > 0 ? this.backlogLingerMs : this.lingerMs;
+    const behind = (this.queue.backlog?.(p) ?? 0) >= this.backlogJobs;
+    const linger = behind ? this.backlogLingerMs : this.lingerMs;
     const ready = part.sentAt + linger;
     if (ready <= now || this.lingerMs <= 0) return Math.max(0, ready - now);
     return Math.ceil(ready / this.lingerMs) * this.lingerMs - now;

@@ -94,6 +94,32 @@ describe('BatchingSink', () => {
     await sink.close();
     expect(sink.offer(record(probe('a', 'd', 100)))?.code).toBe('QUEUE_FULL');
   });
+
+  it('waits the backlog linger only once the worker is behind by more than the job just added', async () => {
+    /** Batches a partition sends in 300 ms of steady offers while its queue reports `waiting` jobs. */
+    const batchesWith = async (waiting: number) => {
+      const queue = new (class extends SwitchableQueue {
+        backlog() {
+          return waiting;
+        }
+      })(1);
+      const sink = new BatchingSink(queue, silent, null, { lingerMs: 8, backlogLingerMs: 100 });
+      let seq = 0;
+      const timer = setInterval(() => {
+        for (let i = 0; i < 5; i++) expect(sink.offer(record(probe('a', 'd', seq++)))).toBeNull();
+      }, 1);
+      await new Promise((r) => setTimeout(r, 300));
+      clearInterval(timer);
+      const sent = queue.taken.length;
+      await sink.close();
+      expect(queue.taken.flatMap((t) => t.seqs)).toEqual(Array.from({ length: seq }, (_, i) => i));
+      return sent;
+    };
+    // One waiting job (the hub's latest batch, not yet fetched) is a worker that keeps up: 8 ms linger.
+    expect(await batchesWith(1)).toBeGreaterThan(8);
+    // Two or more: the worker is behind, and batches go at most once per 100 ms.
+    expect(await batchesWith(2)).toBeLessThanOrEqual(4);
+  });
 });
 
 describe('ingestion metrics', () => {
