@@ -6,8 +6,9 @@
 //
 //   npm run bench -- pipeline [--quick]        or        node bin/run-ts.js bench/pipeline.ts [--quick]
 //
-// Every process is real: the hub is `sbp hub`, the workers `sbp worker`, the load generator its own process, and
-// Redis a private redis-server started for the run (the shared one is never touched).
+// Every process is real: the hub is `sbp hub`, the workers `sbp worker` (with the node flags `npx sbp` runs them
+// with, SBP_NODE_FLAGS), the load generator its own process, and Redis a private redis-server started for the run
+// (the shared one is never touched).
 //
 // "Sustained": the load generator offers a fixed rate (open loop: it does not wait for answers) for a measurement
 // window after a warm-up; a rate is sustained when the hub refused nothing (no QUEUE_FULL or any other error frame),
@@ -30,6 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
+import { SBP_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { markdownTable } from './markdown-table.js';
 import type { LoadPlan, LoadReport } from './pipeline-load-generator.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -82,9 +84,10 @@ function start(command: string, args: string[]): Proc {
   };
 }
 
+/** Node's flags for `sbp hub` / `sbp worker`: the ones `npx sbp` and `npm start` run with (SBP_NODE_FLAGS). */
 function nodeArgs(): string[] {
   const dir = process.env.SBP_BENCH_CPU_PROF;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+  return [...SBP_NODE_FLAGS, ...(dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])];
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -445,8 +448,9 @@ async function pipeline(
       const verdict = judge(report);
       const trial = { rate, report, cpu, ...verdict };
       trials.push(trial);
+      // A trial where no probe was timed has NaN percentiles, which arrive over IPC as null: ms() prints both as —.
       debug(
-        `  ${redis === null ? 'embedded' : 'redis'} ${rate}/s: ${verdict.sustained ? 'sustained' : `NOT (${verdict.why})`}; delivered ${(report.delivered / report.seconds).toFixed(0)}/s p50 ${report.latencyMs.p50.toFixed(1)} p99 ${report.latencyMs.p99.toFixed(1)} ms; cpu ms ${JSON.stringify(cpu.ms)} other ${cpu.otherCores.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(2)}`,
+        `  ${redis === null ? 'embedded' : 'redis'} ${rate}/s: ${verdict.sustained ? 'sustained' : `NOT (${verdict.why})`}; delivered ${(report.delivered / report.seconds).toFixed(0)}/s p50 ${ms(report.latencyMs.p50)} p99 ${ms(report.latencyMs.p99)} ms; cpu ms ${JSON.stringify(cpu.ms)} other ${cpu.otherCores.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(2)}`,
       );
       // Let whatever is still queued drain before the next trial.
       await settle(report);
@@ -476,9 +480,7 @@ async function pipeline(
         pids,
       );
       half = { rate: Math.round(lo.rate / 2), report, cpu, ...judge(report) };
-      debug(
-        `  half load ${half.rate}/s: p50 ${report.latencyMs.p50.toFixed(1)} p99 ${report.latencyMs.p99.toFixed(1)} ms`,
-      );
+      debug(`  half load ${half.rate}/s: p50 ${ms(report.latencyMs.p50)} p99 ${ms(report.latencyMs.p99)} ms`);
     }
     stats?.disconnect();
     return { trials, best: lo, half };
@@ -531,8 +533,8 @@ function fmt(n: number | undefined): string {
   return n !== undefined && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
 }
 
-function ms(n: number | undefined): string {
-  return n !== undefined && Number.isFinite(n) ? n.toFixed(1) : '—';
+function ms(n: number | null | undefined): string {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(1) : '—';
 }
 
 /** CPU µs per delivered probe of one component in a trial. */
