@@ -108,6 +108,32 @@ describe('LmdbIngestStore', () => {
     expect((await p.prepare(keys, [])).seen).toEqual([false, false, true]);
   });
 
+  it('keeps probe keys of blocks evicted from its memory cache, whatever the order they were used in', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // Two cached blocks for four agents' keys: every commit evicts, and the LRU order moves once per flush epoch.
+    const store = new LmdbIngestStore({
+      dataDir: dir.path,
+      publish: () => undefined,
+      maxCachedBlocks: 2,
+      flushIntervalMs: 60_000,
+    });
+    stores.push(store);
+    const p = store.partition(0, null);
+    const key = (agent: string, seq: number) => ({ kind: 'probe' as const, agentId: agent, seq });
+    const all: ReturnType<typeof key>[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const agent of ['a', 'b', 'a', 'c', 'a', 'd']) {
+        const k = key(agent, round * 10 + all.length);
+        await p.commit(commit({ seen: [k] }));
+        all.push(k);
+        // Everything committed so far is still known, cached or not.
+        expect((await p.prepare(all, [])).seen.every(Boolean)).toBe(true);
+      }
+    }
+    expect((await p.prepare([key('a', 999_999), key('e', 1)], [])).seen).toEqual([false, false]);
+  });
+
   describe('device registry', () => {
     registryContract(async () => {
       const dir = tempDir();
