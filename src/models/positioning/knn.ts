@@ -161,32 +161,56 @@ export function knnFromDistances(
 ): { x: number; y: number; scatter: Cov2; weights: Array<[number, number]> } {
   const idx = order ?? sortedOrder(d2);
   const kk = Math.min(k, idx.length);
+  const w = new Float64Array(kk);
+  const m = knnMoments(points, d2, kk, kernel, idx, w);
+  const ws: Array<[number, number]> = [];
+  for (let r = 0; r < kk; r++) ws.push([idx[r]!, w[r]!]);
+  return { x: m.x, y: m.y, scatter: m.scatter, weights: ws };
+}
+
+/**
+ * The weighted mean and scatter of `knnFromDistances` for the first kk points of `idx`, their weights written into
+ * `w` (no per-neighbour pairs: the live path's version).
+ */
+function knnMoments(
+  points: readonly KnnPoint[],
+  d2: Float64Array,
+  kk: number,
+  kernel: KnnKernel,
+  idx: Uint32Array,
+  w: Float64Array,
+): { x: number; y: number; scatter: Cov2 } {
   let sw = 0;
   let sx = 0;
   let sy = 0;
-  const ws: Array<[number, number]> = [];
   for (let r = 0; r < kk; r++) {
     const j = idx[r]!;
-    const w = kernelWeight(kernel, Math.sqrt(d2[j]!));
-    ws.push([j, w]);
-    sw += w;
-    sx += w * points[j]!.x;
-    sy += w * points[j]!.y;
+    const wr = kernelWeight(kernel, Math.sqrt(d2[j]!));
+    w[r] = wr;
+    sw += wr;
+    sx += wr * points[j]!.x;
+    sy += wr * points[j]!.y;
   }
   const x = sx / sw;
   const y = sy / sw;
   let cxx = 0;
   let cxy = 0;
   let cyy = 0;
-  for (const [j, w] of ws) {
+  for (let r = 0; r < kk; r++) {
+    const j = idx[r]!;
+    const wr = w[r]!;
     const dx = points[j]!.x - x;
     const dy = points[j]!.y - y;
-    cxx += w * dx * dx;
-    cxy += w * dx * dy;
-    cyy += w * dy * dy;
+    cxx += wr * dx * dx;
+    cxy += wr * dx * dy;
+    cyy += wr * dy * dy;
   }
-  return { x, y, scatter: [cxx / sw, cxy / sw, cyy / sw], weights: ws };
+  return { x, y, scatter: [cxx / sw, cxy / sw, cyy / sw] };
 }
+
+// The live path's scratch (predictKnn is not re-entrant): distances to every point and the neighbours' weights.
+let D2_SCRATCH = new Float64Array(0);
+let W_SCRATCH = new Float64Array(0);
 
 /**
  * The k smallest distances' indices in ascending order, ties by index: the first k of `sortedOrder` (a stable
@@ -229,8 +253,9 @@ export function weightedDistances(
   q: { rssi: Float64Array; range: Float64Array },
   rssiWeight: number,
   rangeWeight: number,
+  into?: Float64Array,
 ): Float64Array {
-  const out = new Float64Array(points.length);
+  const out = into !== undefined && into.length === points.length ? into : new Float64Array(points.length);
   const a = q.rssi.length;
   for (let j = 0; j < points.length; j++) {
     const p = points[j]!;
@@ -271,14 +296,20 @@ export interface KnnPrediction {
 export function predictKnn(model: KnnModel, observations: readonly Observation[]): KnnPrediction | null {
   if (model.points.length === 0 || !hearsAny(model.spec, observations)) return null;
   const q = encodeNoiseScaled(model.spec, observations);
-  const d2 = weightedDistances(model.points, q, model.params.rssiWeight, model.params.rangeWeight);
-  const r = knnFromDistances(
+  if (D2_SCRATCH.length !== model.points.length) D2_SCRATCH = new Float64Array(model.points.length);
+  const d2 = weightedDistances(
     model.points,
-    d2,
-    model.params.k,
-    model.params.kernel,
-    smallestK(d2, model.params.k),
+    q,
+    model.params.rssiWeight,
+    model.params.rangeWeight,
+    D2_SCRATCH,
   );
+  // knnFromDistances(…, smallestK(d2, k)) without its per-neighbour pairs (same sums in the same order).
+  const idx = smallestK(d2, model.params.k);
+  const kk = Math.min(model.params.k, idx.length);
+  if (W_SCRATCH.length < kk) W_SCRATCH = new Float64Array(kk);
+  const w = W_SCRATCH;
+  const r = knnMoments(model.points, d2, kk, model.params.kernel, idx, w);
   const c = knnCovariance(r.scatter, model.floorVarM2);
   const fix: Fix = {
     x: r.x,
@@ -289,12 +320,12 @@ export function predictKnn(model: KnnModel, observations: readonly Observation[]
   };
   let floors: Map<number, number> | undefined;
   let sw = 0;
-  for (const [j, w] of r.weights) {
-    const f = model.points[j]!.floor;
+  for (let i = 0; i < kk; i++) {
+    const f = model.points[idx[i]!]!.floor;
     if (f === undefined) continue;
     floors ??= new Map();
-    floors.set(f, (floors.get(f) ?? 0) + w);
-    sw += w;
+    floors.set(f, (floors.get(f) ?? 0) + w[i]!);
+    sw += w[i]!;
   }
   if (floors) for (const [f, w] of floors) floors.set(f, w / sw);
   return floors ? { fix, floors } : { fix };

@@ -126,7 +126,7 @@ const FT_S = new Float64Array(16);
 const FP_S = new Float64Array(16);
 
 /** F·P·Fᵀ for the transition F (row-major), with mul4's arithmetic. */
-function propagate(F: ArrayLike<number>, P: readonly number[]): number[] {
+function propagate(F: ArrayLike<number>, P: ArrayLike<number>): number[] {
   return mul4(mul4Into(F, P, FP_S), transpose4Into(F, FT_S));
 }
 
@@ -134,8 +134,13 @@ const STILL_F = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 const UNIT_F = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
 
 /** One model's prediction over dt seconds: kind 0 still, 1 moving, 2 slow. */
-function predictModel(m: ModelState, dt: number, kind: number, params: TrackerParams): ModelState {
-  if (dt <= 0) return m;
+function predictModel(
+  m: { s: ArrayLike<number>; P: ArrayLike<number> },
+  dt: number,
+  kind: number,
+  params: TrackerParams,
+): ModelState {
+  if (dt <= 0) return { s: [m.s[0]!, m.s[1]!, m.s[2]!, m.s[3]!], P: Array.from(m.P) };
   if (kind === 0) {
     // Still: velocity is zero, position random walk.
     const P = propagate(STILL_F, m.P);
@@ -144,7 +149,7 @@ function predictModel(m: ModelState, dt: number, kind: number, params: TrackerPa
     P[5]! += qp;
     P[10] = 1e-4;
     P[15] = 1e-4;
-    return { s: [m.s[0], m.s[1], 0, 0], P };
+    return { s: [m.s[0]!, m.s[1]!, 0, 0], P };
   }
   const F = F_S;
   F.set(UNIT_F);
@@ -163,8 +168,10 @@ function predictModel(m: ModelState, dt: number, kind: number, params: TrackerPa
   P[13]! += q13;
   P[10]! += q33;
   P[15]! += q33;
-  return { s: [m.s[0] + m.s[2] * dt, m.s[1] + m.s[3] * dt, m.s[2], m.s[3]], P };
+  return { s: [m.s[0]! + m.s[2]! * dt, m.s[1]! + m.s[3]! * dt, m.s[2]!, m.s[3]!], P };
 }
+
+const K_S = new Float64Array(8);
 
 /** Standard Kalman update with H = [I 0]; returns the updated model and the innovation's log-likelihood and d². */
 function correctModel(
@@ -184,7 +191,7 @@ function correctModel(
   const ix = x - m.s[0];
   const iy = y - m.s[1];
   const d2 = ix * ix * i11 + 2 * ix * iy * i12 + iy * iy * i22;
-  const K = new Array<number>(8);
+  const K = K_S;
   for (let r = 0; r < 4; r++) {
     const p0 = P[r * 4]!;
     const p1 = P[r * 4 + 1]!;
@@ -231,17 +238,23 @@ function combine(k: KalmanState): KalmanState {
  * Markov switching probabilities over dt seconds: π[i][j] = P(model j now | model i before). A model is left at
  * the rate of its mean dwell time (still: meanStillS, the others meanMovingS), evenly toward the others.
  */
-function transitions(dt: number, params: TrackerParams, n: number): number[][] {
-  // Plain loops (no callbacks): this runs on every update of every device.
-  const out: number[][] = new Array(n);
+function transitions(dt: number, params: TrackerParams, n: number): Float64Array {
+  // Row-major n×n into scratch (no allocation: this runs on every update of every device).
+  if (PI_S.length < n * n) PI_S = new Float64Array(n * n);
+  const out = PI_S;
   for (let i = 0; i < n; i++) {
     const l = i === 0 ? 1 - Math.exp(-dt / params.meanStillS) : 1 - Math.exp(-dt / params.meanMovingS);
-    const row: number[] = new Array(n);
-    for (let j = 0; j < n; j++) row[j] = i === j ? 1 - l : l / (n - 1);
-    out[i] = row;
+    for (let j = 0; j < n; j++) out[i * n + j] = i === j ? 1 - l : l / (n - 1);
   }
   return out;
 }
+
+// Scratch of mixAndPredict: the transition matrix, one model's mixing weights, and its mixed state and covariance
+// (predictModel copies what it keeps).
+let PI_S = new Float64Array(9);
+let W_S = new Float64Array(3);
+const MIX_S = new Float64Array(4);
+const MIX_P = new Float64Array(16);
 
 /** IMM mixing and prediction of every model to time t. */
 function mixAndPredict(
@@ -255,22 +268,25 @@ function mixAndPredict(
   const c: number[] = new Array(n);
   for (let j = 0; j < n; j++) {
     let v = 0;
-    for (let i = 0; i < n; i++) v += pi[i]![j]! * k.mu[i]!;
+    for (let i = 0; i < n; i++) v += pi[i * n + j]! * k.mu[i]!;
     c[j] = v;
   }
+  if (W_S.length < n) W_S = new Float64Array(n);
+  const w = W_S;
   const models: ModelState[] = new Array(n);
   for (let j = 0; j < n; j++) {
     // Mixing weights of the previous models into model j (the last one as the remainder, so they sum to 1).
-    const w = new Array<number>(n);
     let rest = 1;
     for (let i = 0; i < n - 1; i++) {
-      w[i] = (pi[i]![j]! * k.mu[i]!) / Math.max(c[j]!, 1e-300);
+      w[i] = (pi[i * n + j]! * k.mu[i]!) / Math.max(c[j]!, 1e-300);
       rest -= w[i]!;
     }
     w[n - 1] = rest;
-    const s: Vec4 = [0, 0, 0, 0];
+    // Without a prediction step (dt = 0) the mixed state is the model's new state: fresh arrays, else scratch.
+    const keep = dt <= 0;
+    const s = keep ? new Array<number>(4).fill(0) : MIX_S.fill(0);
     for (let r = 0; r < 4; r++) for (let i = 0; i < n; i++) s[r] += w[i]! * k.models[i]!.s[r]!;
-    const P = new Array<number>(16).fill(0);
+    const P = keep ? new Array<number>(16).fill(0) : MIX_P.fill(0);
     for (let r = 0; r < 4; r++)
       for (let col = 0; col < 4; col++) {
         for (let i = 0; i < n; i++) {
@@ -279,7 +295,7 @@ function mixAndPredict(
           P[r * 4 + col]! += w[i]! * (m.P[r * 4 + col]! + d);
         }
       }
-    models[j] = predictModel({ s, P }, dt, j, params);
+    models[j] = keep ? { s: s as Vec4, P: P as number[] } : predictModel({ s, P }, dt, j, params);
   }
   return { models, c };
 }
