@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BiasMapData, buildBiasGrids } from '../../../src/models/positioning/bias-map.js';
+import { encodeNoiseScaled, type FeatureSpec } from '../../../src/models/positioning/features.js';
 import { coverageRadius } from '../../../src/models/positioning/fix.js';
 import { pointInPolygon } from '../../../src/models/positioning/geometry.js';
-import { smallestK, sortedOrder } from '../../../src/models/positioning/knn.js';
+import {
+  type KnnModel,
+  knnCovariance,
+  knnFromDistances,
+  predictKnn,
+  smallestK,
+  sortedOrder,
+  weightedDistances,
+} from '../../../src/models/positioning/knn.js';
 import { type Cov2, chol2 } from '../../../src/models/positioning/linalg2.js';
 import {
   bestSeparatedCells,
@@ -255,6 +264,74 @@ describe('fast paths give the plain computations’ answers', () => {
         bias.atInto(x, y, one);
         ls.atInto(x, y, two);
         expect(Array.from(pair)).toEqual([...one, ...two]);
+      }
+    }
+  });
+
+  it('the live kNN (reused buffers, no neighbour pairs) equals knnFromDistances, floors included', () => {
+    const rng = new Rng(21);
+    const anchors = ['a', 'b', 'c', 'd'];
+    const spec: FeatureSpec = {
+      anchors,
+      useRssi: [true, true, true, true],
+      useRange: [true, false, true, false],
+      rssiFill: [-95, -95, -95, -95],
+      rangeFill: [20, 20, 20, 20],
+      rssiMean: [-70, -70, -70, -70],
+      rssiScale: [10, 10, 10, 10],
+      rangeMean: [5, 5, 5, 5],
+      rangeScale: [3, 3, 3, 3],
+      rssiNoise: [4, 4.5, 5, 3.5],
+      rangeNoise: [0.8, 0.8, 0.8, 0.8],
+    };
+    for (const kernel of ['uniform', 'inverse', 'inverse-square'] as const) {
+      // Two sizes of database in turn: the reused distance buffer must follow the model's size.
+      for (const size of [60, 25]) {
+        const points = Array.from({ length: size }, () => ({
+          x: rng.uniform(0, 10),
+          y: rng.uniform(0, 8),
+          ...(rng.uniform(0, 1) < 0.8 ? { floor: rng.uniform(0, 1) < 0.5 ? 0 : 1 } : {}),
+          rssi: anchors.map(() => rng.uniform(-25, -10)),
+          range: anchors.map(() => rng.uniform(0, 12)),
+        }));
+        const model: KnnModel = {
+          spec,
+          points,
+          params: { k: 7, rssiWeight: 1, rangeWeight: 0.6, kernel },
+          covScale: 1.7,
+          floorVarM2: 0.2,
+        };
+        for (let i = 0; i < 20; i++) {
+          const obs = anchors
+            .filter(() => rng.uniform(0, 1) < 0.85)
+            .map((anchorId) => ({ anchorId, rssi: rng.uniform(-95, -45), range: rng.uniform(0, 12) }));
+          const live = predictKnn(model, obs);
+          if (obs.length === 0) {
+            expect(live).toBeNull();
+            continue;
+          }
+          const q = encodeNoiseScaled(spec, obs);
+          const d2 = weightedDistances(points, q, 1, 0.6);
+          const ref = knnFromDistances(points, d2, 7, kernel, smallestK(d2, 7));
+          const c = knnCovariance(ref.scatter, 0.2);
+          expect(live!.fix).toEqual({
+            x: ref.x,
+            y: ref.y,
+            cov: [c[0] * 1.7, c[1] * 1.7, c[2] * 1.7],
+            model: 'knn',
+            anchors: q.heard,
+          });
+          const floors = new Map<number, number>();
+          let sw = 0;
+          for (const [j, w] of ref.weights) {
+            const f = points[j]!.floor;
+            if (f === undefined) continue;
+            floors.set(f, (floors.get(f) ?? 0) + w);
+            sw += w;
+          }
+          for (const [f, w] of floors) floors.set(f, w / sw);
+          expect(live!.floors).toEqual(floors.size > 0 ? floors : undefined);
+        }
       }
     }
   });
