@@ -5,7 +5,8 @@ export interface Point {
   y: number;
 }
 
-const EDGE_EPS = 1e-9;
+/** Points this close to a room edge count as on it (inside); rooms.ts's edge tables use the same tolerance. */
+export const EDGE_EPS = 1e-9;
 
 function onSegment(p: Point, a: Point, b: Point): boolean {
   const cross = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);

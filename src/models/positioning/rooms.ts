@@ -1,4 +1,4 @@
-import { pointInPolygon } from './geometry.js';
+import { EDGE_EPS, pointInPolygon } from './geometry.js';
 import { type Cov2, chol2 } from './linalg2.js';
 import type { Site } from './site.js';
 
@@ -40,6 +40,8 @@ const MAX_Z2 = Math.max(...NORMALS.map((z) => Math.abs(z[1])));
 interface IndexedRoom {
   id: string;
   polygon: ReadonlyArray<{ x: number; y: number }>;
+  /** The polygon's edges in pointInPolygon's order, with its per-edge constants (see `edgeTable`). */
+  edges: Float64Array;
   minX: number;
   minY: number;
   maxX: number;
@@ -90,6 +92,7 @@ function buildRoomIndex(site: Site, floor: number | undefined): RoomIndex {
     .map((r) => ({
       id: r.id,
       polygon: r.polygon,
+      edges: edgeTable(r.polygon),
       minX: Math.min(...r.polygon.map((p) => p.x)),
       minY: Math.min(...r.polygon.map((p) => p.y)),
       maxX: Math.max(...r.polygon.map((p) => p.x)),
@@ -169,12 +172,77 @@ function exactRoom(rooms: readonly IndexedRoom[], px: number, py: number): numbe
       px <= room.maxX &&
       py >= room.minY &&
       py <= room.maxY &&
-      pointInPolygon({ x: px, y: py }, room.polygon)
+      insidePolygon(room.edges, px, py)
     ) {
       return r;
     }
   }
   return NONE;
+}
+
+const EDGE_FIELDS = 9;
+
+/**
+ * Per edge (a = polygon[i], b = polygon[i−1], pointInPolygon's order): a.x, a.y, b.x, b.y, the cross-product
+ * tolerance EDGE_EPS·max(|ab|, 1), and the edge's bounding box widened by EDGE_EPS (x min, x max, y min, y max);
+ * slot 0 holds the edge count. Computed once per room: a hypot per edge and point was most of the exact test's cost.
+ */
+function edgeTable(polygon: ReadonlyArray<{ x: number; y: number }>): Float64Array {
+  const n = polygon.length;
+  const out = new Float64Array(n * EDGE_FIELDS + 1);
+  out[0] = n;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const a = polygon[i]!;
+    const b = polygon[j]!;
+    const o = 1 + i * EDGE_FIELDS;
+    out[o] = a.x;
+    out[o + 1] = a.y;
+    out[o + 2] = b.x;
+    out[o + 3] = b.y;
+    out[o + 4] = EDGE_EPS * Math.max(Math.hypot(b.x - a.x, b.y - a.y), 1);
+    out[o + 5] = Math.min(a.x, b.x) - EDGE_EPS;
+    out[o + 6] = Math.max(a.x, b.x) + EDGE_EPS;
+    out[o + 7] = Math.min(a.y, b.y) - EDGE_EPS;
+    out[o + 8] = Math.max(a.y, b.y) + EDGE_EPS;
+  }
+  return out;
+}
+
+/**
+ * pointInPolygon (geometry.ts) on an edge table: the same tests with the same values (on an edge within the
+ * tolerance: inside; else ray casting), without recomputing each edge's length per point.
+ */
+export function insidePolygon(edges: Float64Array, px: number, py: number): boolean {
+  const n = edges[0]!;
+  if (n < 3) return false;
+  let inside = false;
+  for (let i = 0; i < n; i++) {
+    const o = 1 + i * EDGE_FIELDS;
+    const ax = edges[o]!;
+    const ay = edges[o + 1]!;
+    const bx = edges[o + 2]!;
+    const by = edges[o + 3]!;
+    const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+    if (
+      !(Math.abs(cross) > edges[o + 4]!) &&
+      px >= edges[o + 5]! &&
+      px <= edges[o + 6]! &&
+      py >= edges[o + 7]! &&
+      py <= edges[o + 8]!
+    ) {
+      return true;
+    }
+    if (ay > py !== by > py) {
+      const xCross = ((bx - ax) * (py - ay)) / (by - ay) + ax;
+      if (px < xCross) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+/** An edge table of a polygon (exported for the equality test with pointInPolygon). */
+export function polygonEdges(polygon: ReadonlyArray<{ x: number; y: number }>): Float64Array {
+  return edgeTable(polygon);
 }
 
 /** The room owning every cell of the box, or MIXED. */

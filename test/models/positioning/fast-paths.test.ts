@@ -30,7 +30,12 @@ import {
   termTemplates,
 } from '../../../src/models/positioning/multilateration.js';
 import type { AnchorRanging } from '../../../src/models/positioning/ranging.js';
-import { NORMALS, roomProbabilities } from '../../../src/models/positioning/rooms.js';
+import {
+  insidePolygon,
+  NORMALS,
+  polygonEdges,
+  roomProbabilities,
+} from '../../../src/models/positioning/rooms.js';
 import { parseSite, type Site } from '../../../src/models/positioning/site.js';
 import { Rng } from '../../../src/sim/prng.js';
 
@@ -128,6 +133,60 @@ describe('fast paths give the plain computations’ answers', () => {
       [7.5, 4],
     ] as const) {
       expect(roomProbabilities(site, x, y, [1e-9, 0, 1e-9])).toEqual(reference(x, y, [1e-9, 0, 1e-9]));
+    }
+  });
+
+  it('the point-in-polygon test on precomputed edge tables equals pointInPolygon, on edges and vertices too', () => {
+    const rng = new Rng(17);
+    const polygons = [
+      // Concave, with a diagonal edge, a degenerate one (two points) and a triangle with a long thin edge.
+      [
+        { x: 0, y: 0 },
+        { x: 6, y: 0 },
+        { x: 6, y: 8 },
+        { x: 3, y: 8 },
+        { x: 3, y: 6 },
+        { x: 0, y: 6 },
+      ],
+      [
+        { x: 4, y: 0 },
+        { x: 7, y: 0 },
+        { x: 7, y: 3 },
+        { x: 5, y: 4 },
+        { x: 4, y: 4 },
+      ],
+      [
+        { x: 1, y: 1 },
+        { x: 2, y: 2 },
+      ],
+      [
+        { x: 0, y: 0 },
+        { x: 100, y: 0.5 },
+        { x: 0, y: 1 },
+      ],
+      // Edges shorter than 1 m, one diagonal (the tolerance is then 1e-9 m, not 1e-9 × length).
+      [
+        { x: 0.2, y: 0.2 },
+        { x: 0.5, y: 0.6 },
+        { x: 0.2, y: 0.6 },
+      ],
+    ];
+    for (const polygon of polygons) {
+      const edges = polygonEdges(polygon);
+      const points: Array<{ x: number; y: number }> = [];
+      for (let i = 0; i < 2000; i++) points.push({ x: rng.uniform(-2, 102), y: rng.uniform(-2, 10) });
+      // On the vertices, along the edges, and a hair off them (inside the 1e-9 tolerance and outside it).
+      for (let i = 0; i < polygon.length; i++) {
+        const a = polygon[i]!;
+        const b = polygon[(i + 1) % polygon.length]!;
+        for (const u of [0, 0.25, 0.5, 1]) {
+          const x = a.x + u * (b.x - a.x);
+          const y = a.y + u * (b.y - a.y);
+          for (const off of [0, 5e-10, -5e-10, 2e-9, -2e-9])
+            points.push({ x: x + off, y }, { x, y: y + off });
+        }
+      }
+      for (const p of points) expect(insidePolygon(edges, p.x, p.y)).toBe(pointInPolygon(p, polygon));
     }
   });
 
