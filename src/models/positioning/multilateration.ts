@@ -331,6 +331,19 @@ const gridCache = new Map<string, { gx: Float64Array; gy: Float64Array }>();
 
 /** Cell centres of the start grid, cell g = i·ny + j (column i, row j). */
 function gridPoints(box: Bounds, nx: number, ny: number): { gx: Float64Array; gy: Float64Array } {
+  // The last grid asked for, checked first: a model's fixes all use one box (no key string per fix).
+  const last = lastGrid;
+  if (
+    last !== null &&
+    last.minX === box.minX &&
+    last.minY === box.minY &&
+    last.maxX === box.maxX &&
+    last.maxY === box.maxY &&
+    last.nx === nx &&
+    last.ny === ny
+  ) {
+    return last.grid;
+  }
   const key = `${box.minX},${box.minY},${box.maxX},${box.maxY},${nx},${ny}`;
   let c = gridCache.get(key);
   if (!c) {
@@ -346,8 +359,12 @@ function gridPoints(box: Bounds, nx: number, ny: number): { gx: Float64Array; gy
     if (gridCache.size > 64) gridCache.clear();
     gridCache.set(key, c);
   }
+  lastGrid = { ...box, nx, ny, grid: c };
   return c;
 }
+
+let lastGrid: (Bounds & { nx: number; ny: number; grid: { gx: Float64Array; gy: Float64Array } }) | null =
+  null;
 
 /** Columns and rows of the start grid over a box. */
 function gridDims(box: Bounds, gridPoints: number): { nx: number; ny: number } {
@@ -720,6 +737,10 @@ function evaluateInto(
   let gNy = -1;
   let u = 0;
   let w = 0;
+  let c00 = 0;
+  let c10 = 0;
+  let c01 = 0;
+  let c11 = 0;
   let k00 = 0;
   let k01 = 0;
   for (let i = 0; i < terms.length; i++) {
@@ -757,6 +778,11 @@ function evaluateInto(
           const cj = Math.floor(fy);
           u = fx - ci;
           w = fy - cj;
+          // The corner weights as the expressions below group them ((1 − u)·(1 − w) first, then · b00, …).
+          c00 = (1 - u) * (1 - w);
+          c10 = u * (1 - w);
+          c01 = (1 - u) * w;
+          c11 = u * w;
           k00 = cj * bg.nx + ci;
           k01 = (cj + 1) * bg.nx + ci;
           gX0 = bg.x0;
@@ -770,7 +796,7 @@ function evaluateInto(
         let b10 = v[k00 + 1]!;
         let b01 = v[k01]!;
         let b11 = v[k01 + 1]!;
-        b = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+        b = c00 * b00 + c10 * b10 + c01 * b01 + c11 * b11;
         bx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / bg.cell;
         by = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / bg.cell;
         if (lg !== undefined) {
@@ -786,7 +812,7 @@ function evaluateInto(
             b10 = v[k00 + 1]!;
             b01 = v[k01]!;
             b11 = v[k01 + 1]!;
-            tls = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
+            tls = c00 * b00 + c10 * b10 + c01 * b01 + c11 * b11;
             lsx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / lg.cell;
             lsy = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / lg.cell;
           } else {
