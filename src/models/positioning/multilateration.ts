@@ -629,7 +629,9 @@ function tableCosts(
   k: number,
 ): Float64Array {
   const n = gx.length;
-  const out = new Float64Array(n);
+  // Reused too: the caller ranks the cells and is done with their costs before the next fix.
+  if (COSTS.length !== n) COSTS = new Float64Array(n);
+  const out = COSTS;
   const cauchy = loss === 'cauchy';
   const huber = loss === 'huber';
   // Term by term over every cell (each table read in order), with per-cell accumulators: every cell still sums
@@ -683,8 +685,9 @@ function tableCosts(
   return out;
 }
 
-// Per-cell accumulators of tableCosts (reused: no allocation per fix).
+// Per-cell accumulators and costs of tableCosts (reused: no allocation per fix).
 const SCRATCH_CELLS: Float64Array[] = [];
+let COSTS = new Float64Array(0);
 function scratch(slot: number, n: number): Float64Array {
   let a = SCRATCH_CELLS[slot];
   if (!a || a.length < n) {
@@ -946,6 +949,7 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 const LM_E = newEval();
+const COV_E = newEval();
 const LM_NE = newEval();
 
 function newEval(): Eval {
@@ -1199,7 +1203,8 @@ export function covarianceAt(
   box: Bounds,
   params: Pick<MultilaterationParams, 'loss' | 'k' | 'inflateByMisfit'>,
 ): [number, number, number] {
-  const e = evaluate(terms, x, y, params.loss, params.k);
+  const e = COV_E;
+  evaluateInto(terms, x, y, params.loss, params.k, e);
   const w = box.maxX - box.minX;
   const h = box.maxY - box.minY;
   const h11 = e.h11 + 12 / (w * w);
