@@ -357,24 +357,42 @@ export function trackFix(
   }
   const tt = Math.max(t, k.t);
   const { models, c } = mixAndPredict(k, tt, params);
-  const u = models.map((m) => correctModel(m, fix.x, fix.y, fix.cov));
-  if (Math.min(...u.map((v) => v.d2)) <= params.gateChi2) {
-    const l = u.map((v, i) => Math.log(Math.max(c[i]!, 1e-300)) + v.logL);
-    const top = Math.max(...l);
-    const w = l.map((v) => Math.exp(v - top));
+  // Plain loops (pairwise Math.min/max: the same values as the spread calls, NaN included).
+  const n = models.length;
+  const u: Array<{ m: ModelState; logL: number; d2: number }> = new Array(n);
+  let minD2 = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    u[i] = correctModel(models[i]!, fix.x, fix.y, fix.cov);
+    minD2 = Math.min(minD2, u[i]!.d2);
+  }
+  if (minD2 <= params.gateChi2) {
+    const w: number[] = new Array(n);
+    let top = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      w[i] = Math.log(Math.max(c[i]!, 1e-300)) + u[i]!.logL;
+      top = Math.max(top, w[i]!);
+    }
+    for (let i = 0; i < n; i++) w[i] = Math.exp(w[i]! - top);
     let mu: number[];
-    if (w.length === 2) {
+    if (n === 2) {
       // Keep each model alive (≥ 0.1 %) so the filter can always switch back.
       const mu0 = Math.min(Math.max(w[0]! / (w[0]! + w[1]!), 0.001), 0.999);
       mu = [mu0, 1 - mu0];
     } else {
-      const sw = w.reduce((a, b) => a + b, 0);
-      const floored = w.map((v) => Math.max(v / sw, 0.001));
-      const sf = floored.reduce((a, b) => a + b, 0);
-      mu = floored.map((v) => v / sf);
+      let sw = 0;
+      for (let i = 0; i < n; i++) sw += w[i]!;
+      let sf = 0;
+      for (let i = 0; i < n; i++) {
+        w[i] = Math.max(w[i]! / sw, 0.001);
+        sf += w[i]!;
+      }
+      mu = new Array(n);
+      for (let i = 0; i < n; i++) mu[i] = w[i]! / sf;
     }
+    const corrected: ModelState[] = new Array(n);
+    for (let i = 0; i < n; i++) corrected[i] = u[i]!.m;
     // clampState combines the (clamped) models into s and P: no combine of the unclamped ones before it.
-    const state = { t: tt, s: k.s, P: k.P, models: u.map((v) => v.m), mu, pending: [] };
+    const state = { t: tt, s: k.s, P: k.P, models: corrected, mu, pending: [] };
     return { state: clampState(state, box, params), outcome: 'accepted' };
   }
   const predicted = combine({ ...k, t: tt, models, mu: c });
