@@ -20,6 +20,18 @@ import { ACCEPT_HANDLERS } from './message-handlers.js';
  */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Frames one socket may hand the hub in one event-loop turn; past that its reading pauses until the turn's end
+ * (`setImmediate`). Node reads a readable socket up to 32 × 64 KB in one go, so 16 agents whose frames had piled up
+ * (a hub that fell behind for a moment, an overload) made a single turn of ~130,000 frames — seconds — during which
+ * nothing else ran: not the sink's timers, not the Redis replies its adds wait for. On Redis the sink then drained
+ * ≤ 8 × 500 records per turn, less than arrived, and the hub stayed refusing everything (QUEUE_FULL) until the load
+ * dropped. With the cap a turn is at most a chunk or two per socket (this many frames plus what ws had already read),
+ * so queue adds, timers and results keep their turn under any load; a socket that keeps up never reaches it.
+ * docs/pipeline.md, "Latency".
+ */
+const FRAMES_PER_TURN = 256;
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -63,7 +75,14 @@ export function openSession(
     silence.unref();
   }
 
+  let framesThisTurn = 0;
+  const endOfTurn = () => {
+    framesThisTurn = 0;
+    if (socket.isPaused) socket.resume();
+  };
   socket.on('message', (data, isBinary) => {
+    if (framesThisTurn++ === 0) setImmediate(endOfTurn);
+    else if (framesThisTurn === FRAMES_PER_TURN) socket.pause();
     silence?.refresh();
     try {
       handleFrame(ctx, conn, data, isBinary);
