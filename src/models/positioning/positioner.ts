@@ -23,6 +23,16 @@ export interface TrackState {
   floors: Array<[number, number]> | null;
 }
 
+/** Every state is built here, fields in one order (one hidden class: the update is not deoptimised by another). */
+function trackState(
+  latest: TrackState['latest'],
+  kf: KalmanState | null,
+  lastModel: string | null,
+  floors: Array<[number, number]> | null,
+): TrackState {
+  return { latest, kf, lastModel, floors };
+}
+
 export function createPositioner(model: PositioningModel, version = 'untrained'): Positioner<TrackState> {
   const known = new Set<string>([
     ...model.data.site.anchors.map((a) => a.id),
@@ -51,7 +61,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
 
   return {
     version,
-    initialState: () => ({ latest: {}, kf: null, lastModel: null, floors: null }),
+    initialState: () => trackState({}, null, null, null),
     update(state, readings: readonly AnchorReading[], nowMs): PositionUpdate<TrackState> {
       const working: TrackState['latest'] = { ...state.latest };
       const fresh = new Set<string>();
@@ -89,7 +99,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
         observations.push(o);
       }
       const latest = kept;
-      let next: TrackState = { ...state, latest };
+      let next = trackState(latest, state.kf, state.lastModel, state.floors);
       if (fresh.size > 0 && observations.length > 0) {
         // Only what the model's answer needs: estimators outside its fusion are not run (unless as a fallback).
         const fs = estimateFixes(model, observations, { fusedOnly: true });
@@ -99,12 +109,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
           const inflate = observations.length / Math.min(fresh.size, observations.length);
           const cov = [fix.cov[0] * inflate, fix.cov[1] * inflate, fix.cov[2] * inflate] as const;
           const tracked = trackFix(state.kf, { x: fix.x, y: fix.y, cov }, nowMs, box, model.data.tracker);
-          next = {
-            latest,
-            kf: tracked.state,
-            lastModel: fix.model,
-            floors: fs.floors ? [...fs.floors.entries()] : null,
-          };
+          next = trackState(latest, tracked.state, fix.model, fs.floors ? [...fs.floors.entries()] : null);
         }
       }
       return { state: next, estimate: estimateOf(next, nowMs) };

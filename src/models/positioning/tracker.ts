@@ -231,7 +231,22 @@ function combine(k: KalmanState): KalmanState {
         P[r * 4 + c]! += k.mu[j]! * (m.P[r * 4 + c]! + d);
       }
     }
-  return { ...k, s, P };
+  return kalmanState(k.t, s, P, k.models, k.mu, k.pending);
+}
+
+/**
+ * Every state is built here, fields in one order: spreads (`{ ...k, s, P }`) made objects of other hidden classes,
+ * and the tracker's functions were deoptimised whenever a new one came by.
+ */
+function kalmanState(
+  t: number,
+  s: Vec4,
+  P: number[],
+  models: ModelState[],
+  mu: number[],
+  pending: KalmanState['pending'],
+): KalmanState {
+  return { t, s, P, models, mu, pending };
 }
 
 /**
@@ -265,15 +280,16 @@ function mixAndPredict(
   const dt = Math.max((t - k.t) / 1000, 0);
   const n = k.models.length;
   const pi = transitions(dt, params, n);
-  const c: number[] = new Array(n);
+  // Packed arrays (push, not new Array(n)): they go into states, whose readers should see one element kind.
+  const c: number[] = [];
   for (let j = 0; j < n; j++) {
     let v = 0;
     for (let i = 0; i < n; i++) v += pi[i * n + j]! * k.mu[i]!;
-    c[j] = v;
+    c.push(v);
   }
   if (W_S.length < n) W_S = new Float64Array(n);
   const w = W_S;
-  const models: ModelState[] = new Array(n);
+  const models: ModelState[] = [];
   for (let j = 0; j < n; j++) {
     // Mixing weights of the previous models into model j (the last one as the remainder, so they sum to 1).
     let rest = 1;
@@ -295,7 +311,7 @@ function mixAndPredict(
           P[r * 4 + col]! += w[i]! * (m.P[r * 4 + col]! + d);
         }
       }
-    models[j] = keep ? { s: s as Vec4, P: P as number[] } : predictModel({ s, P }, dt, j, params);
+    models.push(keep ? { s: s as Vec4, P: P as number[] } : predictModel({ s, P }, dt, j, params));
   }
   return { models, c };
 }
@@ -308,7 +324,7 @@ export function kalmanPredict(
 ): KalmanState {
   if (t <= k.t) return k;
   const { models, c } = mixAndPredict(k, t, params);
-  return combine({ ...k, t, models, mu: c });
+  return combine(kalmanState(t, k.s, k.P, models, c, k.pending));
 }
 
 export function positionCov(k: KalmanState): Cov2 {
@@ -316,8 +332,8 @@ export function positionCov(k: KalmanState): Cov2 {
 }
 
 function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanState {
-  const models: ModelState[] = new Array(k.models.length);
-  for (let i = 0; i < models.length; i++) {
+  const models: ModelState[] = [];
+  for (let i = 0; i < k.models.length; i++) {
     const m = k.models[i]!;
     const x = Math.min(Math.max(m.s[0], box.minX), box.maxX);
     const y = Math.min(Math.max(m.s[1], box.minY), box.maxY);
@@ -328,9 +344,9 @@ function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanS
       vx *= params.maxSpeedMps / sp;
       vy *= params.maxSpeedMps / sp;
     }
-    models[i] = { s: [x, y, vx, vy], P: m.P };
+    models.push({ s: [x, y, vx, vy], P: m.P });
   }
-  return combine({ ...k, models });
+  return combine(kalmanState(k.t, k.s, k.P, models, k.mu, k.pending));
 }
 
 export type TrackOutcome = 'initialised' | 'accepted' | 'gated' | 'reinitialised';
@@ -386,27 +402,30 @@ export function trackFix(
         w[i] = Math.max(w[i]! / sw, 0.001);
         sf += w[i]!;
       }
-      mu = new Array(n);
-      for (let i = 0; i < n; i++) mu[i] = w[i]! / sf;
+      mu = [];
+      for (let i = 0; i < n; i++) mu.push(w[i]! / sf);
     }
-    const corrected: ModelState[] = new Array(n);
-    for (let i = 0; i < n; i++) corrected[i] = u[i]!.m;
+    const corrected: ModelState[] = [];
+    for (let i = 0; i < n; i++) corrected.push(u[i]!.m);
     // clampState combines the (clamped) models into s and P: no combine of the unclamped ones before it.
-    const state = { t: tt, s: k.s, P: k.P, models: corrected, mu, pending: [] };
+    const state = kalmanState(tt, k.s, k.P, corrected, mu, []);
     return { state: clampState(state, box, params), outcome: 'accepted' };
   }
-  const predicted = combine({ ...k, t: tt, models, mu: c });
+  const predicted = combine(kalmanState(tt, k.s, k.P, models, c, k.pending));
   const pending = [...k.pending, { x: fix.x, y: fix.y, cov: fix.cov, t }].slice(-params.reinitAfter);
   if (pending.length >= params.reinitAfter && consistent(pending, params.gateChi2)) {
     // A real move: restart on the held-back fixes (oldest first), so the new track has their information.
     const first = pending[0]!;
     let s = kalmanInit(first.x, first.y, first.cov, first.t, params);
-    s = { ...s, mu: splitMu(0.1, s.models.length) };
+    s = kalmanState(s.t, s.s, s.P, s.models, splitMu(0.1, s.models.length), s.pending);
     for (const p of pending.slice(1))
       s = trackFix(s, p, p.t, box, { ...params, gateChi2: Number.POSITIVE_INFINITY }).state;
     return { state: clampState(s, box, params), outcome: 'reinitialised' };
   }
-  return { state: { ...predicted, pending }, outcome: 'gated' };
+  return {
+    state: kalmanState(predicted.t, predicted.s, predicted.P, predicted.models, predicted.mu, pending),
+    outcome: 'gated',
+  };
 }
 
 /** The held-back fixes agree with their common (precision-weighted) mean. */
