@@ -309,6 +309,57 @@ function finite(v: number | undefined): v is number {
 }
 
 /** Pure: the state after `event`. Events older than the window are folded into the long-term references only. */
+// observeEvent's per-channel updates, as module functions: closures made per event cost an allocation each (and,
+// run through tsx, a __name call each) on every probe the worker or replay sees.
+function addRssi(
+  bucket: Bucket,
+  next: DeviceWindowState,
+  v: number | undefined,
+  t: number,
+  config: FeatureConfig,
+): void {
+  if (!finite(v)) return;
+  bucket.rssiN++;
+  bucket.rssiSum += v;
+  bucket.rssiSq += v * v;
+  next.rssi = ewma(next.rssi, v, t, config.longTermTauMs, 3);
+}
+
+function addRtt(
+  bucket: Bucket,
+  next: DeviceWindowState,
+  v: number | undefined,
+  t: number,
+  config: FeatureConfig,
+): void {
+  if (!finite(v) || v < 0) return;
+  bucket.rttN++;
+  bucket.rttSum += v;
+  if (next.lastRtt !== null) {
+    bucket.jitterN++;
+    bucket.jitterSum += Math.abs(v - next.lastRtt);
+  }
+  next.lastRtt = v;
+  next.rtt = ewma(next.rtt, v, t, config.longTermTauMs, 0.5 * (next.rtt?.mean ?? v) + 1);
+}
+
+function addServices(
+  state: DeviceWindowState,
+  next: DeviceWindowState,
+  list: readonly string[] | undefined,
+  t: number,
+): void {
+  if (!list) return;
+  let services = next.services;
+  for (const s of list) {
+    if (services[s] !== undefined) continue;
+    if (Object.keys(services).length >= MAX_SERVICES) break;
+    if (services === state.services) services = { ...services };
+    services[s] = t;
+  }
+  next.services = services;
+}
+
 export function observeEvent(
   state: DeviceWindowState,
   event: BehaviourEvent,
@@ -337,35 +388,6 @@ export function observeEvent(
     lastT: Math.max(state.lastT, t),
     totalEvents: state.totalEvents + 1,
   };
-  const addRssi = (v: number | undefined) => {
-    if (!finite(v)) return;
-    bucket.rssiN++;
-    bucket.rssiSum += v;
-    bucket.rssiSq += v * v;
-    next.rssi = ewma(next.rssi, v, t, config.longTermTauMs, 3);
-  };
-  const addRtt = (v: number | undefined) => {
-    if (!finite(v) || v < 0) return;
-    bucket.rttN++;
-    bucket.rttSum += v;
-    if (next.lastRtt !== null) {
-      bucket.jitterN++;
-      bucket.jitterSum += Math.abs(v - next.lastRtt);
-    }
-    next.lastRtt = v;
-    next.rtt = ewma(next.rtt, v, t, config.longTermTauMs, 0.5 * (next.rtt?.mean ?? v) + 1);
-  };
-  const addServices = (list: readonly string[] | undefined) => {
-    if (!list) return;
-    let services = next.services;
-    for (const s of list) {
-      if (services[s] !== undefined) continue;
-      if (Object.keys(services).length >= MAX_SERVICES) break;
-      if (services === state.services) services = { ...services };
-      services[s] = t;
-    }
-    next.services = services;
-  };
   switch (event.kind) {
     case 'probe':
       // A BLE sighting (no round trip, success false, but an rssi heard) is not a ping that failed: it counts
@@ -375,21 +397,21 @@ export function observeEvent(
         bucket.probeFails++;
       } else if (event.success) {
         bucket.probes++;
-        addRtt(event.rtt);
+        addRtt(bucket, next, event.rtt, t, config);
       }
-      addRssi(event.rssi);
+      addRssi(bucket, next, event.rssi, t, config);
       break;
     case 'join':
       // A device's first appearance is not flapping; a re-join is.
       if (state.totalEvents > 0) bucket.joins++;
-      addServices(event.services);
+      addServices(state, next, event.services, t);
       break;
     case 'leave':
       bucket.leaves++;
       break;
     case 'update':
-      addRssi(event.rssi);
-      addRtt(event.latency);
+      addRssi(bucket, next, event.rssi, t, config);
+      addRtt(bucket, next, event.latency, t, config);
       if (finite(event.packetLoss)) {
         bucket.lossN++;
         bucket.lossSum += Math.min(100, Math.max(0, event.packetLoss));
@@ -434,7 +456,7 @@ export function observeEvent(
           next.dayBytes[hour]! += bytes;
         }
       }
-      addServices(event.services);
+      addServices(state, next, event.services, t);
       break;
     case 'location': {
       if (!finite(event.x) || !finite(event.y)) break;
