@@ -1,18 +1,19 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type FingerprintArtifacts, FingerprintNet } from '../../models/positioning/fingerprint.js';
+import type { FingerprintArtifacts, FingerprintNet } from '../../models/positioning/fingerprint.js';
 import {
   checkModelData,
   type PositioningModel,
   serialisePositioningModel,
 } from '../../models/positioning/model.js';
-import { initTensorFlow } from '../../models/positioning/tf-runtime.js';
 
 // The positioning part of a model version directory:
 //   <version>/positioning/model.json              plain model data (site, ranging, kNN, fusion, tracker, …)
 //   <version>/positioning/fingerprint.json        the network's topology and weight manifest (+ its metadata)
 //   <version>/positioning/fingerprint.weights.bin its weights, one binary file
 // Written with tfjs's io.withSaveHandler and read with io.fromMemory: no network, no file:// handler needed.
+// TensorFlow.js is imported only for a model that has the network: loading it costs ~0.3 s, which a model without it
+// (multilateration + kNN) should not pay — a replay thread loads its own model set at every start.
 
 export const POSITIONING_SUBDIR = 'positioning';
 const MODEL_FILE = 'model.json';
@@ -57,6 +58,10 @@ export async function loadPositioningModel(versionPath: string): Promise<Positio
   const data = checkModelData(JSON.parse(text));
   let fingerprint: FingerprintNet | null = null;
   if (data.fingerprint) {
+    const [{ initTensorFlow }, { FingerprintNet }] = await Promise.all([
+      import('../../models/positioning/tf-runtime.js'),
+      import('../../models/positioning/fingerprint.js'),
+    ]);
     await initTensorFlow();
     const manifest = JSON.parse(await readFile(join(dir, FP_FILE), 'utf8')) as {
       modelTopology: object;
