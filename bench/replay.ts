@@ -16,6 +16,7 @@ import { simulateTraffic } from '../src/sim/traffic/simulate-traffic.js';
 import { trainAnomalyModel } from '../src/training/anomaly/train.js';
 import { samplesFromMessages, trainPositioning } from '../src/training/positioning/index.js';
 import { markdownTable } from './markdown-table.js';
+import { ensureSbpNodeFlags } from './sbp-node-flags.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const TARGET = 100_000;
@@ -178,6 +179,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  ensureSbpNodeFlags();
   const result = await run({ quick: process.argv.includes('--quick') });
   console.log(`\n### ${result.title}\n\n${result.table}\n`);
   for (const note of result.notes ?? []) console.log(`- ${note}`);

@@ -4,7 +4,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { ensureSbpNodeFlags } from './sbp-node-flags.js';
 import type { BenchModule, BenchResult } from './types.js';
+
+ensureSbpNodeFlags();
 
 const BENCHES: Record<string, () => Promise<BenchModule>> = {};
 // Each benchmark registers here: name → lazy import of bench/<name>.ts.
