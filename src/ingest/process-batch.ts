@@ -1,6 +1,6 @@
 import { gateAlert } from '../models/anomaly/alert-gate.js';
 import { anomalyDetectedData, mlScoreUpdateData } from '../models/anomaly/anomaly-messages.js';
-import { eventsFromMessage } from '../models/anomaly/events-from-messages.js';
+import { eventsFromMessageAt } from '../models/anomaly/events-from-messages.js';
 import type {
   BehaviourAssessment,
   BehaviourEvent,
@@ -226,7 +226,7 @@ class DeviceStep {
     const t = Date.parse(m.timestamp);
     // The behaviour model sees exactly the events training derives from a capture (one shared mapping).
     if (this.models.behaviour !== null && d.behaviour !== null) {
-      for (const { event } of eventsFromMessage(m)) this.observe(event);
+      for (const { event } of eventsFromMessageAt(m, t)) this.observe(event);
     }
     switch (m.type) {
       case 'pingResult': {

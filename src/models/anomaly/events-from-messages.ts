@@ -17,7 +17,15 @@ function uncertaintyFrom(confidence: number): number {
 }
 
 export function eventsFromMessage(message: Message): DeviceEvent[] {
-  const t = Date.parse(message.timestamp);
+  return eventsFromMessageAt(message, Date.parse(message.timestamp));
+}
+
+/**
+ * eventsFromMessage for a caller that has already parsed `message.timestamp` into `t` (epoch ms): the worker does
+ * for every message, and parsing the ISO string a second time cost ~0.3 µs a message in replay. A separate
+ * function, not an optional parameter, so `messages.flatMap(eventsFromMessage)` cannot pass an index as the time.
+ */
+export function eventsFromMessageAt(message: Message, t: number): DeviceEvent[] {
   if (!Number.isFinite(t)) return [];
   switch (message.type) {
     case 'pingResult': {

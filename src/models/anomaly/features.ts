@@ -506,6 +506,40 @@ export interface FeatureWindow {
   performance: { latency?: number; packetLoss?: number; bandwidth?: number };
 }
 
+/**
+ * `sum += b`, field by field (not `t`). Spelled out: a loop over `Object.keys(sum)` made a key array and a keyed
+ * load/store per field per bucket, ~30 buckets per scored window (replay profile).
+ */
+function addBucket(sum: Bucket, b: Bucket): void {
+  sum.events += b.events;
+  sum.rssiN += b.rssiN;
+  sum.rssiSum += b.rssiSum;
+  sum.rssiSq += b.rssiSq;
+  sum.rttN += b.rttN;
+  sum.rttSum += b.rttSum;
+  sum.jitterN += b.jitterN;
+  sum.jitterSum += b.jitterSum;
+  sum.lossN += b.lossN;
+  sum.lossSum += b.lossSum;
+  sum.probes += b.probes;
+  sum.probeFails += b.probeFails;
+  sum.bwN += b.bwN;
+  sum.bwSum += b.bwSum;
+  sum.scans += b.scans;
+  sum.conns += b.conns;
+  sum.bytes += b.bytes;
+  sum.joins += b.joins;
+  sum.leaves += b.leaves;
+}
+
+/** Per FEATURE_NAMES index: whether the model sees the feature as log1p. */
+const LOG_AT: readonly boolean[] = FEATURE_NAMES.map((name) => LOG_FEATURES.has(name));
+const RSSI_DELTA_AT = FEATURE_NAMES.indexOf('rssi_delta');
+const RSSI_STD_AT = FEATURE_NAMES.indexOf('rssi_std');
+const RSSI_TREND_AT = FEATURE_NAMES.indexOf('rssi_trend');
+const RTT_MEAN_AT = FEATURE_NAMES.indexOf('rtt_mean');
+const ZONE_DISTANCE_AT = FEATURE_NAMES.indexOf('zone_distance');
+
 /** The features of the window ending at `nowMs`; null while the window holds fewer than `minEvents` events. */
 export function windowFeatures(
   state: DeviceWindowState,
@@ -517,7 +551,7 @@ export function windowFeatures(
   const rssiPoints: Array<[number, number]> = [];
   for (const b of state.buckets) {
     if (b.t + config.bucketMs <= from || b.t > nowMs) continue;
-    for (const k of Object.keys(sum) as Array<keyof Bucket>) if (k !== 't') sum[k] += b[k];
+    addBucket(sum, b);
     if (b.rssiN > 0) rssiPoints.push([(b.t + config.bucketMs / 2 - nowMs) / 60_000, b.rssiSum / b.rssiN]);
   }
   if (sum.events < config.minEvents) return null;
@@ -592,25 +626,22 @@ export function windowFeatures(
     moved,
   };
   const values = new Float64Array(FEATURE_NAMES.length);
-  FEATURE_NAMES.forEach((name, i) => {
-    const v = raw[name];
-    values[i] = LOG_FEATURES.has(name) && Number.isFinite(v) ? Math.log1p(Math.max(0, v)) : v;
-  });
+  for (let i = 0; i < FEATURE_NAMES.length; i++) {
+    const v = raw[FEATURE_NAMES[i]!];
+    values[i] = LOG_AT[i] && Number.isFinite(v) ? Math.log1p(Math.max(0, v)) : v;
+  }
   // Against the device's own history, so a phone carried around or a slow sensor is normal for itself: RSSI
   // changes in units of the device's usual RSSI spread, RTT as a log ratio to its usual RTT, distance from the
   // zone in units of the zone's spread.
-  const set = (name: FeatureName, v: number) => {
-    values[FEATURE_NAMES.indexOf(name)] = v;
-  };
   if (state.rssi !== null && sum.rssiN > 0) {
     const sd = Math.sqrt(ewmaVariance(state.rssi));
-    set('rssi_delta', raw.rssi_delta / Math.max(2, sd));
-    set('rssi_std', raw.rssi_std / Math.max(1.5, sd));
-    set('rssi_trend', raw.rssi_trend / Math.max(1, sd));
+    values[RSSI_DELTA_AT] = raw.rssi_delta / Math.max(2, sd);
+    values[RSSI_STD_AT] = raw.rssi_std / Math.max(1.5, sd);
+    values[RSSI_TREND_AT] = raw.rssi_trend / Math.max(1, sd);
   }
   if (state.rtt !== null && Number.isFinite(rttMean))
-    set('rtt_mean', Math.log((rttMean + 1) / (state.rtt.mean + 1)));
-  if (state.zone !== null) set('zone_distance', zoneDistance / Math.max(1.5, zoneSpread));
+    values[RTT_MEAN_AT] = Math.log((rttMean + 1) / (state.rtt.mean + 1));
+  if (state.zone !== null) values[ZONE_DISTANCE_AT] = zoneDistance / Math.max(1.5, zoneSpread);
   const performance: FeatureWindow['performance'] = {};
   if (Number.isFinite(rttMean)) performance.latency = rttMean;
   if (lossWeight > 0) performance.packetLoss = loss;
