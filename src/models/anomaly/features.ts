@@ -282,6 +282,36 @@ function emptyBucket(t: number): Bucket {
 }
 
 /**
+ * A copy of `b` as an object literal of emptyBucket's shape, one per event. Measured against `{ ...b }` in replay
+ * (bench capture, behaviour model only): the behaviour cost fell from ~2.1 to ~0.9–1.3 µs a message, most likely
+ * because every bucket then has the one literal shape and bucket accesses (here, windowFeatures) stay monomorphic.
+ */
+function copyBucket(b: Bucket): Bucket {
+  return {
+    t: b.t,
+    events: b.events,
+    rssiN: b.rssiN,
+    rssiSum: b.rssiSum,
+    rssiSq: b.rssiSq,
+    rttN: b.rttN,
+    rttSum: b.rttSum,
+    jitterN: b.jitterN,
+    jitterSum: b.jitterSum,
+    lossN: b.lossN,
+    lossSum: b.lossSum,
+    probes: b.probes,
+    probeFails: b.probeFails,
+    bwN: b.bwN,
+    bwSum: b.bwSum,
+    scans: b.scans,
+    conns: b.conns,
+    bytes: b.bytes,
+    joins: b.joins,
+    leaves: b.leaves,
+  };
+}
+
+/**
  * Once a reference has 20 samples, new samples are clipped to mean ± max(4σ, minSpread) before they enter it, so a
  * 20-minute latency spike does not drag the device's usual latency up for hours (and make the next normal hours
  * look anomalous). A lasting change still moves the reference, a clip's worth at a time.
@@ -374,7 +404,7 @@ export function observeEvent(
   let at = buckets.length - 1;
   while (at >= 0 && buckets[at]!.t > bucketT) at--;
   let bucket: Bucket;
-  if (at >= 0 && buckets[at]!.t === bucketT) bucket = { ...buckets[at]! };
+  if (at >= 0 && buckets[at]!.t === bucketT) bucket = copyBucket(buckets[at]!);
   else if (bucketT < horizon) bucket = emptyBucket(bucketT);
   else {
     bucket = emptyBucket(bucketT);
