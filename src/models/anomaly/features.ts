@@ -412,11 +412,25 @@ export function observeEvent(
     at++;
   }
   bucket.events++;
+  // Spelled out rather than `{ ...state, … }`, like copyBucket: one state shape. A state saved before dayBytes/day
+  // existed gets what every reader substitutes for them (no day of bytes; the day of hourBytesT).
   const next: DeviceWindowState = {
-    ...state,
+    deviceId: state.deviceId,
     firstSeen: state.firstSeen === null ? t : Math.min(state.firstSeen, t),
     lastT: Math.max(state.lastT, t),
     totalEvents: state.totalEvents + 1,
+    buckets: state.buckets,
+    lastRtt: state.lastRtt,
+    rssi: state.rssi,
+    rtt: state.rtt,
+    bandwidth: state.bandwidth,
+    zone: state.zone,
+    locations: state.locations,
+    services: state.services,
+    hourBytes: state.hourBytes,
+    hourBytesT: state.hourBytesT,
+    dayBytes: state.dayBytes ?? null,
+    day: state.day ?? localDay(state.hourBytesT, config),
   };
   switch (event.kind) {
     case 'probe':
