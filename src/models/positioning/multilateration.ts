@@ -479,6 +479,35 @@ export interface Eval {
 // Scratch for residual(): [r, ∂r/∂x, ∂r/∂y, log(σ_local/σ), ∂/∂x, ∂/∂y] (no allocation in the hot loop).
 const RES = new Float64Array(6);
 
+const RPX = new Float64Array(3);
+
+/**
+ * A range (kind 0) or RSSI (kind 1) term's residual r = (measured − predicted − bias)/σ into RPX[0], and the
+ * gradient of its prediction plus bias in (x, y) into RPX[1..2]; d is the 3-D distance to the anchor, (dx, dy) the
+ * offset from it. Shared by `residual` and the solver's inlined `evaluateInto`.
+ */
+function rangeOrRssiInto(
+  t: Term,
+  d: number,
+  dx: number,
+  dy: number,
+  b: number,
+  bx: number,
+  by: number,
+  sigma: number,
+): void {
+  if (t.kind === 0) {
+    RPX[0] = (t.value - d - b) / sigma;
+    RPX[1] = dx / d + bx;
+    RPX[2] = dy / d + by;
+  } else {
+    const f = t.n10 / (LN10 * d * d);
+    RPX[0] = (t.value - t.p0 + t.n10 * Math.log10(d) - b) / sigma;
+    RPX[1] = -f * dx + bx;
+    RPX[2] = -f * dy + by;
+  }
+}
+
 /**
  * Residual r = (measured − predicted)/σ and its gradient in (x, y) into RES. With a local σ map, σ varies with the
  * position: RES[3..5] hold log(σ_local/σ) and its gradient, which the cost adds (the Gaussian normaliser) so the
@@ -527,22 +556,11 @@ function residual(t: Term, x: number, y: number): Float64Array {
   }
   // exp(0) = 1 exactly: without a local σ map the product is t.sigma itself.
   const sigma = t.logScale ? t.sigma * Math.exp(ls) : t.sigma;
-  let r: number;
-  let px: number;
-  let py: number;
-  if (t.kind === 0) {
-    r = (t.value - d - b) / sigma;
-    px = dx / d + bx;
-    py = dy / d + by;
-  } else {
-    const f = t.n10 / (LN10 * d * d);
-    r = (t.value - t.p0 + t.n10 * Math.log10(d) - b) / sigma;
-    px = -f * dx + bx;
-    py = -f * dy + by;
-  }
+  rangeOrRssiInto(t, d, dx, dy, b, bx, by, sigma);
+  const r = RPX[0]!;
   RES[0] = r;
-  RES[1] = -px / sigma - r * lsx;
-  RES[2] = -py / sigma - r * lsy;
+  RES[1] = -RPX[1]! / sigma - r * lsx;
+  RES[2] = -RPX[2]! / sigma - r * lsy;
   RES[3] = ls;
   RES[4] = lsx;
   RES[5] = lsy;
@@ -705,8 +723,8 @@ function evaluate(terms: readonly Term[], x: number, y: number, loss: RobustLoss
 
 /**
  * Cost, Gauss–Newton Hessian and gradient at (x, y) into an existing record (the LM loop reuses two). The hot loop
- * of the solver: `residual`, `BiasGrid.pairInto` and `RhoSum.add` written out inline, with their arithmetic in the
- * same order (the same values; the equality test in test/models/positioning/fast-paths.test.ts compares them).
+ * of the solver: `residual` (its range/RSSI formula shared through `rangeOrRssiInto`), `BiasGrid.pairInto` and
+ * `RhoSum.add` written out inline, with their arithmetic in the same order (the same values; the equality test in test/models/positioning/fast-paths.test.ts compares them).
  */
 function evaluateInto(
   terms: readonly Term[],
@@ -833,20 +851,10 @@ function evaluateInto(
       }
       // exp(0) = 1 exactly: without a local σ map the product is t.sigma itself.
       const sigma = lg !== undefined ? t.sigma * Math.exp(tls) : t.sigma;
-      let px: number;
-      let py: number;
-      if (t.kind === 0) {
-        r = (t.value - d - b) / sigma;
-        px = dx / d + bx;
-        py = dy / d + by;
-      } else {
-        const f = t.n10 / (LN10 * d * d);
-        r = (t.value - t.p0 + t.n10 * Math.log10(d) - b) / sigma;
-        px = -f * dx + bx;
-        py = -f * dy + by;
-      }
-      jx = -px / sigma - r * lsx;
-      jy = -py / sigma - r * lsy;
+      rangeOrRssiInto(t, d, dx, dy, b, bx, by, sigma);
+      r = RPX[0]!;
+      jx = -RPX[1]! / sigma - r * lsx;
+      jy = -RPX[2]! / sigma - r * lsy;
     }
     let wt: number;
     if (loss === 'cauchy') {
