@@ -31,7 +31,7 @@ export interface BiasMapData {
 
 /** Bias of one anchor and channel, on a regular grid with bilinear interpolation (value and gradient). */
 export class BiasGrid {
-  // Public (read-only) so the solver's inner loop can read the grid without a call (multilateration.ts).
+  // Public (read-only): GridCell reads the geometry to locate a point and to tell grids of one geometry apart.
   constructor(
     readonly x0: number,
     readonly y0: number,
@@ -50,19 +50,8 @@ export class BiasGrid {
 
   /** `at` without allocating: writes [bias, ∂bias/∂x, ∂bias/∂y] into out (the solver's hot loop). */
   atInto(x: number, y: number, out: Float64Array): void {
-    const fx = Math.min(Math.max((x - this.x0) / this.cell, 0), this.nx - 1.000001);
-    const fy = Math.min(Math.max((y - this.y0) / this.cell, 0), this.ny - 1.000001);
-    const i = Math.floor(fx);
-    const j = Math.floor(fy);
-    const u = fx - i;
-    const w = fy - j;
-    const b00 = this.v[j * this.nx + i]!;
-    const b10 = this.v[j * this.nx + i + 1]!;
-    const b01 = this.v[(j + 1) * this.nx + i]!;
-    const b11 = this.v[(j + 1) * this.nx + i + 1]!;
-    out[0] = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
-    out[1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
-    out[2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
+    AT_CELL.locate(this, x, y);
+    this.sampleInto(AT_CELL, out, 0);
   }
 
   /**
@@ -70,45 +59,83 @@ export class BiasGrid {
    * channel share their geometry, so the cell and weights are found once (the same arithmetic as two `atInto`).
    */
   pairInto(other: BiasGrid, x: number, y: number, out: Float64Array): void {
-    if (
-      other.x0 !== this.x0 ||
-      other.y0 !== this.y0 ||
-      other.cell !== this.cell ||
-      other.nx !== this.nx ||
-      other.ny !== this.ny
-    ) {
-      this.atInto(x, y, out);
-      other.atInto(x, y, PAIR_SCRATCH);
-      out[3] = PAIR_SCRATCH[0]!;
-      out[4] = PAIR_SCRATCH[1]!;
-      out[5] = PAIR_SCRATCH[2]!;
-      return;
-    }
-    const fx = Math.min(Math.max((x - this.x0) / this.cell, 0), this.nx - 1.000001);
-    const fy = Math.min(Math.max((y - this.y0) / this.cell, 0), this.ny - 1.000001);
+    AT_CELL.locate(this, x, y);
+    this.sampleInto(AT_CELL, out, 0);
+    if (!AT_CELL.fits(other)) AT_CELL.locate(other, x, y);
+    other.sampleInto(AT_CELL, out, 3);
+  }
+
+  /** Bilinear value and gradient at a located cell (`cell.fits(this)`) into out[o..o+2]. */
+  sampleInto(cell: GridCell, out: Float64Array, o: number): void {
+    const v = this.v;
+    const u = cell.u;
+    const w = cell.w;
+    const b00 = v[cell.k00]!;
+    const b10 = v[cell.k00 + 1]!;
+    const b01 = v[cell.k01]!;
+    const b11 = v[cell.k01 + 1]!;
+    out[o] = cell.c00 * b00 + cell.c10 * b10 + cell.c01 * b01 + cell.c11 * b11;
+    out[o + 1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
+    out[o + 2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
+  }
+}
+
+/**
+ * Where a point falls in a grid geometry: the cell's corner indices and bilinear weights. Every grid of that geometry
+ * (an anchor's bias and local-σ grids, all anchors' grids of one map) can be sampled at it without locating again.
+ */
+export class GridCell {
+  k00 = 0;
+  k01 = 0;
+  u = 0;
+  w = 0;
+  // The corner weights as bilinear interpolation groups them ((1 − u)·(1 − w) first, then · b00, …).
+  c00 = 0;
+  c10 = 0;
+  c01 = 0;
+  c11 = 0;
+  private x0 = Number.NaN;
+  private y0 = Number.NaN;
+  private cell = Number.NaN;
+  private nx = -1;
+  private ny = -1;
+
+  /** Forgets the geometry: the next `fits` is false (a new point). */
+  reset(): void {
+    this.nx = -1;
+  }
+
+  /** The grid has the geometry this cell was located in. */
+  fits(g: BiasGrid): boolean {
+    return (
+      g.x0 === this.x0 && g.y0 === this.y0 && g.cell === this.cell && g.nx === this.nx && g.ny === this.ny
+    );
+  }
+
+  locate(g: BiasGrid, x: number, y: number): void {
+    const fx = Math.min(Math.max((x - g.x0) / g.cell, 0), g.nx - 1.000001);
+    const fy = Math.min(Math.max((y - g.y0) / g.cell, 0), g.ny - 1.000001);
     const i = Math.floor(fx);
     const j = Math.floor(fy);
     const u = fx - i;
     const w = fy - j;
-    const k00 = j * this.nx + i;
-    const k10 = j * this.nx + i + 1;
-    const k01 = (j + 1) * this.nx + i;
-    const k11 = (j + 1) * this.nx + i + 1;
-    let v = this.v;
-    for (let o = 0; o <= 3; o += 3) {
-      const b00 = v[k00]!;
-      const b10 = v[k10]!;
-      const b01 = v[k01]!;
-      const b11 = v[k11]!;
-      out[o] = (1 - u) * (1 - w) * b00 + u * (1 - w) * b10 + (1 - u) * w * b01 + u * w * b11;
-      out[o + 1] = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / this.cell;
-      out[o + 2] = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / this.cell;
-      v = other.v;
-    }
+    this.u = u;
+    this.w = w;
+    this.c00 = (1 - u) * (1 - w);
+    this.c10 = u * (1 - w);
+    this.c01 = (1 - u) * w;
+    this.c11 = u * w;
+    this.k00 = j * g.nx + i;
+    this.k01 = (j + 1) * g.nx + i;
+    this.x0 = g.x0;
+    this.y0 = g.y0;
+    this.cell = g.cell;
+    this.nx = g.nx;
+    this.ny = g.ny;
   }
 }
 
-const PAIR_SCRATCH = new Float64Array(3);
+const AT_CELL = new GridCell();
 
 const MAX_CELLS = 40_000;
 

@@ -1,4 +1,4 @@
-import type { BiasGrid } from './bias-map.js';
+import { type BiasGrid, GridCell } from './bias-map.js';
 import type { Observation } from './observation.js';
 import { type AnchorRanging, correctRange, MIN_DISTANCE_M } from './ranging.js';
 import { defaultRobustK, type RobustLoss } from './robust.js';
@@ -480,6 +480,7 @@ export interface Eval {
 const RES = new Float64Array(6);
 
 const RPX = new Float64Array(3);
+const EVAL_CELL = new GridCell();
 
 /**
  * A range (kind 0) or RSSI (kind 1) term's residual r = (measured − predicted − bias)/σ into RPX[0], and the
@@ -751,19 +752,8 @@ function evaluateInto(
   let pAy = Number.NaN;
   let pDz2 = Number.NaN;
   let pD = 0;
-  let gX0 = Number.NaN;
-  let gY0 = Number.NaN;
-  let gCell = Number.NaN;
-  let gNx = -1;
-  let gNy = -1;
-  let u = 0;
-  let w = 0;
-  let c00 = 0;
-  let c10 = 0;
-  let c01 = 0;
-  let c11 = 0;
-  let k00 = 0;
-  let k01 = 0;
+  const cell = EVAL_CELL;
+  cell.reset();
   for (let i = 0; i < terms.length; i++) {
     const t = terms[i]!;
     let r: number;
@@ -792,59 +782,15 @@ function evaluateInto(
       const bg = t.bias;
       const lg = t.logScale;
       if (bg !== undefined) {
-        if (bg.x0 !== gX0 || bg.y0 !== gY0 || bg.cell !== gCell || bg.nx !== gNx || bg.ny !== gNy) {
-          const fx = Math.min(Math.max((x - bg.x0) / bg.cell, 0), bg.nx - 1.000001);
-          const fy = Math.min(Math.max((y - bg.y0) / bg.cell, 0), bg.ny - 1.000001);
-          const ci = Math.floor(fx);
-          const cj = Math.floor(fy);
-          u = fx - ci;
-          w = fy - cj;
-          // The corner weights as the expressions below group them ((1 − u)·(1 − w) first, then · b00, …).
-          c00 = (1 - u) * (1 - w);
-          c10 = u * (1 - w);
-          c01 = (1 - u) * w;
-          c11 = u * w;
-          k00 = cj * bg.nx + ci;
-          k01 = (cj + 1) * bg.nx + ci;
-          gX0 = bg.x0;
-          gY0 = bg.y0;
-          gCell = bg.cell;
-          gNx = bg.nx;
-          gNy = bg.ny;
-        }
-        let v = bg.v;
-        let b00 = v[k00]!;
-        let b10 = v[k00 + 1]!;
-        let b01 = v[k01]!;
-        let b11 = v[k01 + 1]!;
-        b = c00 * b00 + c10 * b10 + c01 * b01 + c11 * b11;
-        bx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / bg.cell;
-        by = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / bg.cell;
-        if (lg !== undefined) {
-          if (
-            lg.x0 === bg.x0 &&
-            lg.y0 === bg.y0 &&
-            lg.cell === bg.cell &&
-            lg.nx === bg.nx &&
-            lg.ny === bg.ny
-          ) {
-            v = lg.v;
-            b00 = v[k00]!;
-            b10 = v[k00 + 1]!;
-            b01 = v[k01]!;
-            b11 = v[k01 + 1]!;
-            tls = c00 * b00 + c10 * b10 + c01 * b01 + c11 * b11;
-            lsx = ((1 - w) * (b10 - b00) + w * (b11 - b01)) / lg.cell;
-            lsy = ((1 - u) * (b01 - b00) + u * (b11 - b10)) / lg.cell;
-          } else {
-            lg.atInto(x, y, SCRATCH_L);
-            tls = SCRATCH_L[0]!;
-            lsx = SCRATCH_L[1]!;
-            lsy = SCRATCH_L[2]!;
-          }
-        }
-      } else if (lg !== undefined) {
-        lg.atInto(x, y, SCRATCH_L);
+        if (!cell.fits(bg)) cell.locate(bg, x, y);
+        bg.sampleInto(cell, SCRATCH_B, 0);
+        b = SCRATCH_B[0]!;
+        bx = SCRATCH_B[1]!;
+        by = SCRATCH_B[2]!;
+      }
+      if (lg !== undefined) {
+        if (cell.fits(lg)) lg.sampleInto(cell, SCRATCH_L, 0);
+        else lg.atInto(x, y, SCRATCH_L);
         tls = SCRATCH_L[0]!;
         lsx = SCRATCH_L[1]!;
         lsy = SCRATCH_L[2]!;
