@@ -183,6 +183,7 @@ export const positioningStep: TrainStep = {
     'device-height': { type: 'string' },
     estimators: { type: 'string' },
     'fingerprint-steps': { type: 'string' },
+    'fingerprint-members': { type: 'string' },
     report: { type: 'string' },
   },
   usage: [
@@ -192,6 +193,7 @@ export const positioningStep: TrainStep = {
     '  --device-height M         height of the carried device, metres (default 1; used with anchors that have z)',
     `  --estimators LIST         which to train, comma-separated (default all: ${ESTIMATORS.join(',')})`,
     '  --fingerprint-steps N     optimiser steps of the fingerprint network (default 2500)',
+    '  --fingerprint-members N   networks in the fingerprint ensemble (default auto: 3 without multilateration, else 1)',
     '  --report FILE             also write an HTML report: held-out errors, ranging per anchor, walk coverage',
   ],
   applies: (values) => values.input !== undefined,
@@ -207,6 +209,11 @@ export const positioningStep: TrainStep = {
       2500,
       (n) => Number.isInteger(n) && n >= 1 && n <= 1e6,
     );
+    const membersFlag = ctx.values['fingerprint-members'];
+    const members =
+      membersFlag === undefined || membersFlag === 'auto'
+        ? undefined
+        : numberFlag(ctx.values, 'fingerprint-members', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 16);
     const estimators = parseEstimators(ctx.values.estimators as string | undefined);
     const site = await readSiteFile(sitePath);
     const read = await readWalkFile(input);
@@ -222,7 +229,7 @@ export const positioningStep: TrainStep = {
       folds,
       deviceHeight,
       ...(estimators ? { estimators } : {}),
-      fingerprint: { steps },
+      fingerprint: { steps, ...(members !== undefined ? { members } : {}) },
       onProgress: (stage, f) => ctx.progress.update(stage, f),
     });
     ctx.progress.stop();
@@ -273,6 +280,7 @@ export const positioningStep: TrainStep = {
         deviceHeight,
         estimators: estimators ?? [...ESTIMATORS],
         fingerprintSteps: steps,
+        fingerprintMembers: report.fingerprint?.members ?? null,
       },
       data: report.data,
       chosen: report.chosen,

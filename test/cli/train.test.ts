@@ -59,6 +59,8 @@ describe('sbp train / sbp evaluate', () => {
     '3',
     '--fingerprint-steps',
     '60',
+    '--fingerprint-members',
+    '2',
     '--seed',
     '5',
   ]);
@@ -77,6 +79,9 @@ describe('sbp train / sbp evaluate', () => {
     expect(meta.version).toBe(latest);
     expect(meta.positioning.metrics.heldOut.meanError).toBeGreaterThan(0);
     expect(meta.positioning.parameters.seed).toBe(5);
+    expect(meta.positioning.parameters.fingerprintMembers).toBe(2);
+    const stored = JSON.parse(readFileSync(join(models, latest, 'positioning', 'model.json'), 'utf8'));
+    expect(stored.fingerprint.members).toBe(2);
     expect(meta.positioning.data.points).toBeGreaterThan(10);
     // Per calibration point, its cross-validated error (the dashboard's coverage view): one entry per located
     // point, and their located-weighted mean is the model's held-out mean error.
@@ -142,11 +147,14 @@ describe('sbp train / sbp evaluate', () => {
     const junk = join(dir, 'junk.jsonl');
     writeFileSync(junk, 'nope\n{}\n');
     const out = join(dir, 'models-junk');
-    const [noSite, bad, missing] = await Promise.all([
+    const [noSite, bad, missing, members] = await Promise.all([
       sbp(['train', '--input', walk, '--out', join(dir, 'x')]),
       sbp(['train', '--input', junk, '--site', site, '--out', out]),
       sbp(['evaluate', '--model', join(dir, 'nowhere'), '--input', testWalk]),
+      sbp(['train', '--input', walk, '--site', site, '--out', out, '--fingerprint-members', '0']),
     ]);
+    expect(members.code).toBe(2);
+    expect(members.stderr).toMatch(/--fingerprint-members: invalid value "0"/);
     expect(noSite.code).toBe(2);
     expect(noSite.stderr).toMatch(/--site SITE.json is required/);
     expect(bad.code).toBe(1);

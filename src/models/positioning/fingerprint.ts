@@ -12,7 +12,13 @@ export interface FingerprintMeta {
   spec: FeatureSpec;
   /** Targets are (x − cx)/scale, (y − cy)/scale. */
   target: { cx: number; cy: number; scale: number };
+  /** Widths of one member's hidden layers. */
   hidden: number[];
+  /**
+   * Networks in the ensemble (absent: 1). The stored dense stack holds them all: first-layer kernels side by side,
+   * later ones block-diagonal, member k's outputs in columns 3k..3k+2.
+   */
+  members?: number;
   /** Calibration factor on the predicted variance (from cross-validation). */
   covScale: number;
   /** Lower bound on the per-axis variance, m². */
@@ -35,6 +41,7 @@ export function createFingerprintNetwork(
   inputDim: number,
   hidden: readonly number[],
   seed: number,
+  outputs = 3,
 ): tf.LayersModel {
   const model = tf.sequential();
   hidden.forEach((units, i) => {
@@ -49,7 +56,7 @@ export function createFingerprintNetwork(
   });
   model.add(
     tf.layers.dense({
-      units: 3,
+      units: outputs,
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
       ...(hidden.length === 0 ? { inputShape: [inputDim] } : {}),
     }),
@@ -81,13 +88,17 @@ export class FingerprintNet {
     return featureLength(this.meta.spec);
   }
 
+  get members(): number {
+    return this.meta.members ?? 1;
+  }
+
   /**
    * Raw outputs for a batch of encoded rows: position (m) and per-axis variance (m², uncalibrated). Runs the
    * plain typed-array forward pass (`forwardRows`); `predictRowsTf` is the same through `model.predict`.
    */
   predictRows(rows: Float32Array, count: number): Array<{ x: number; y: number; variance: number }> {
     if (this.inference === 'tfjs') return this.predictRowsTf(rows, count);
-    const out = new Float64Array(3 * count);
+    const out = new Float64Array(3 * this.members * count);
     this.forwardRows(rows, count, out);
     return this.decode(out, count);
   }
@@ -102,30 +113,53 @@ export class FingerprintNet {
     return this.decode(data, count);
   }
 
+  /**
+   * Raw outputs (3 per member per row) → the ensemble's position and per-axis variance: the members' mean, and
+   * their mean variance plus their spread about the mean (the mixture's variance, made isotropic).
+   */
   private decode(data: ArrayLike<number>, count: number): Array<{ x: number; y: number; variance: number }> {
     const { cx, cy, scale } = this.meta.target;
+    const M = this.members;
     const res: Array<{ x: number; y: number; variance: number }> = [];
     for (let i = 0; i < count; i++) {
-      // The variance head's raw output is squashed into [LOG_VAR_MIN, LOG_VAR_MAX] (same as in training).
-      const s = LOG_VAR_MIN + (LOG_VAR_MAX - LOG_VAR_MIN) / (1 + Math.exp(-data[3 * i + 2]!));
+      let mx = 0;
+      let my = 0;
+      let mv = 0;
+      for (let k = 0; k < M; k++) {
+        const o = 3 * (i * M + k);
+        mx += data[o]!;
+        my += data[o + 1]!;
+        // The variance head's raw output is squashed into [LOG_VAR_MIN, LOG_VAR_MAX] (same as in training).
+        mv += Math.exp(LOG_VAR_MIN + (LOG_VAR_MAX - LOG_VAR_MIN) / (1 + Math.exp(-data[o + 2]!)));
+      }
+      mx /= M;
+      my /= M;
+      let spread = 0;
+      for (let k = 0; k < M; k++) {
+        const o = 3 * (i * M + k);
+        spread += (data[o]! - mx) ** 2 + (data[o + 1]! - my) ** 2;
+      }
       res.push({
-        x: cx + scale * data[3 * i]!,
-        y: cy + scale * data[3 * i + 1]!,
-        variance: Math.exp(s) * scale * scale,
+        x: cx + scale * mx,
+        y: cy + scale * my,
+        variance: (mv / M + spread / (2 * M)) * scale * scale,
       });
     }
     return res;
   }
 
   /**
-   * The network's raw outputs (3 per row) by a plain forward pass over its dense layers' weights, copied once out
-   * of TF.js. Per call, `model.predict` costs tens of µs of graph and tensor bookkeeping for a few thousand
+   * The network's raw outputs (3 per member per row) by a plain forward pass over its dense layers' weights, copied
+   * once out of TF.js. Per call, `model.predict` costs tens of µs of graph and tensor bookkeeping for a few thousand
    * multiply-adds; this loop costs a few µs (bench/positioning.ts compares both; the test holds them equal to 1e-5).
-   * Weights are float32 as in TF.js, sums in float64.
+   * After the first layer, each member's units read only its own block of the layer before (the kernel is
+   * block-diagonal), so the loop skips the zeros between members. Weights are float32 as in TF.js, sums in float64.
    */
   forwardRows(rows: Float32Array, count: number, out: Float64Array): void {
     const layers = this.plainLayers();
     const dim = this.inputDim;
+    const M = this.members;
+    const width = 3 * M;
     const [a, b] = this.scratch!;
     for (let r = 0; r < count; r++) {
       // Activations ping-pong between a and b; the input row is copied into a first.
@@ -138,11 +172,19 @@ export class FingerprintNet {
         const units = l.units;
         const k = l.kernel;
         for (let j = 0; j < units; j++) output[j] = l.bias[j]!;
-        // Kernel is row-major [inDim, units]: one input times one contiguous kernel row per step.
-        for (let i = 0; i < inDim; i++) {
-          const v = input[i]!;
-          if (v === 0) continue;
-          for (let j = 0, o = i * units; j < units; j++, o++) output[j]! += v * k[o]!;
+        // Kernel is row-major [inDim, units]: one input times one contiguous kernel run per step. The first layer
+        // is dense (every member reads the whole input); later ones are M blocks [inDim/M, units/M].
+        const blocks = li === 0 ? 1 : M;
+        const inBlock = inDim / blocks;
+        const outBlock = units / blocks;
+        for (let blk = 0; blk < blocks; blk++) {
+          const j0 = li === 0 ? 0 : blk * outBlock;
+          const j1 = li === 0 ? units : j0 + outBlock;
+          for (let i = blk * inBlock, iEnd = i + inBlock; i < iEnd; i++) {
+            const v = input[i]!;
+            if (v === 0) continue;
+            for (let j = j0, o = i * units + j0; j < j1; j++, o++) output[j]! += v * k[o]!;
+          }
         }
         if (l.relu) for (let j = 0; j < units; j++) if (output[j]! < 0) output[j] = 0;
         inDim = units;
@@ -150,9 +192,7 @@ export class FingerprintNet {
         input = output;
         output = t;
       }
-      out[3 * r] = input[0]!;
-      out[3 * r + 1] = input[1]!;
-      out[3 * r + 2] = input[2]!;
+      for (let j = 0; j < width; j++) out[width * r + j] = input[j]!;
     }
   }
 
@@ -181,7 +221,13 @@ export class FingerprintNet {
         };
       });
       const last = this.plain[this.plain.length - 1];
-      if (last?.units !== 3) throw new Error('fingerprint: the last layer must have 3 outputs');
+      if (last?.units !== 3 * this.members) {
+        throw new Error(`fingerprint: the last layer must have 3 outputs per member (${3 * this.members})`);
+      }
+      const M = this.members;
+      if (this.plain.some((l) => l.units % M !== 0)) {
+        throw new Error(`fingerprint: layer widths must divide into ${M} members`);
+      }
       const width = Math.max(this.inputDim, ...this.plain.map((l) => l.units));
       this.scratch = [new Float64Array(width), new Float64Array(width)];
     }

@@ -160,6 +160,38 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     expect((await loadPositioningModel(path)).data.fusion.mode).toBe('joint');
   });
 
+  it('trains a fingerprint ensemble of three where no anchor is placed (no multilateration), one otherwise', async () => {
+    const small = walk.slice(0, 120);
+    const options = {
+      seed: 4,
+      folds: 3,
+      deviceHeight: 1,
+      fingerprint: { steps: 60, hidden: [16], batchSize: 64 },
+    };
+    const unplaced = { ...world.site, anchors: [] };
+    const blind = await trainPositioning(small, unplaced, { ...options, estimators: ['fingerprint'] });
+    expect(blind.report.fingerprint!.members).toBe(3);
+    expect(blind.model.data.fingerprint!.members).toBe(3);
+    expect(blind.model.data.multilateration).toBeNull();
+    const { path } = await createVersionDir(join(dir, 'ensemble-models'));
+    await savePositioningModel(path, blind.model);
+    const loaded = await loadPositioningModel(path);
+    const q = test.slice(0, 8).map((s) => s.observations);
+    expect(estimateMany(loaded, q).map((f) => f.fused)).toEqual(
+      estimateMany(blind.model, q).map((f) => f.fused),
+    );
+    loaded.fingerprint?.dispose();
+    blind.model.fingerprint?.dispose();
+
+    const placed = await trainPositioning(small, world.site, {
+      ...options,
+      estimators: ['multilateration', 'fingerprint'],
+    });
+    expect(placed.report.fingerprint!.members).toBe(1);
+    expect(placed.model.data.fingerprint!.members).toBeUndefined();
+    placed.model.fingerprint?.dispose();
+  });
+
   it('is reproducible for a seed', async () => {
     const again = await trainPositioning(walk.slice(0, 80), world.site, {
       seed: 4,
