@@ -51,6 +51,48 @@ function encodeAll(rowsOf: typeof test): Float32Array {
   return rows;
 }
 
+/** Mean test error of the net's fixes and of guessing the walk's centre. */
+function errorAndGuess(n: FingerprintNet): { err: number; guess: number } {
+  const fixes = n.predictMany(test.map((s) => s.observations));
+  const cx = train.reduce((a, s) => a + s.x, 0) / train.length;
+  const cy = train.reduce((a, s) => a + s.y, 0) / train.length;
+  let err = 0;
+  let guess = 0;
+  test.forEach((s, i) => {
+    err += Math.hypot(fixes[i]!.x - s.x, fixes[i]!.y - s.y);
+    guess += Math.hypot(cx - s.x, cy - s.y);
+  });
+  return { err: err / test.length, guess: guess / test.length };
+}
+
+/** The plain forward pass against TF.js predict on every test row, the first with anchors missing (mask 0). */
+function expectPlainEqualsTf(n: FingerprintNet): void {
+  const rows = encodeAll(test);
+  encodeStandardised(spec, test[0]!.observations.slice(0, 1), rows.subarray(0, featureLength(spec)));
+  const plain = n.predictRows(rows, test.length);
+  const viaTf = n.predictRowsTf(rows, test.length);
+  expect(plain).toHaveLength(test.length);
+  plain.forEach((p, i) => {
+    const t = viaTf[i]!;
+    expect(Math.abs(p.x - t.x)).toBeLessThan(1e-5);
+    expect(Math.abs(p.y - t.y)).toBeLessThan(1e-5);
+    expect(Math.abs(p.variance - t.variance) / t.variance).toBeLessThan(1e-5);
+  });
+}
+
+/** A copy loaded as the model directory stores it: JSON text for topology, manifest and meta, a byte copy of the weights. */
+async function roundTrip(n: FingerprintNet): Promise<FingerprintNet> {
+  const artifacts = await n.toArtifacts();
+  expect(artifacts.weightData.byteLength).toBeGreaterThan(1000);
+  const json = JSON.parse(
+    JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }),
+  );
+  return FingerprintNet.fromArtifacts(
+    { ...json, weightData: new Uint8Array(artifacts.weightData).slice().buffer },
+    JSON.parse(JSON.stringify(n.meta)),
+  );
+}
+
 describe('TF.js fingerprint network', () => {
   it('runs on the WebAssembly backend here', () => {
     expect(['wasm', 'tensorflow']).toContain(backend);
@@ -58,16 +100,9 @@ describe('TF.js fingerprint network', () => {
   });
 
   it('learns position from the walk: much better than guessing the walk centre', () => {
+    const { err, guess } = errorAndGuess(net);
+    expect(err).toBeLessThan(0.6 * guess);
     const fixes = net.predictMany(test.map((s) => s.observations));
-    const cx = train.reduce((a, s) => a + s.x, 0) / train.length;
-    const cy = train.reduce((a, s) => a + s.y, 0) / train.length;
-    let err = 0;
-    let guess = 0;
-    test.forEach((s, i) => {
-      err += Math.hypot(fixes[i]!.x - s.x, fixes[i]!.y - s.y);
-      guess += Math.hypot(cx - s.x, cy - s.y);
-    });
-    expect(err / test.length).toBeLessThan(0.6 * (guess / test.length));
     expect(fixes.every((f) => f !== null && f.cov[0] > 0 && f.model === 'fingerprint')).toBe(true);
   });
 
@@ -80,22 +115,7 @@ describe('TF.js fingerprint network', () => {
   });
 
   it('the plain forward pass (what scoring runs) equals TF.js predict to 1e-5', () => {
-    const dim = featureLength(spec);
-    const rows = new Float32Array(test.length * dim);
-    test.forEach((s, i) => {
-      encodeStandardised(spec, s.observations, rows.subarray(i * dim, (i + 1) * dim));
-    });
-    // Some rows with anchors missing (imputed values, mask 0).
-    encodeStandardised(spec, test[0]!.observations.slice(0, 1), rows.subarray(0, dim));
-    const plain = net.predictRows(rows, test.length);
-    const viaTf = net.predictRowsTf(rows, test.length);
-    expect(plain).toHaveLength(test.length);
-    plain.forEach((p, i) => {
-      const t = viaTf[i]!;
-      expect(Math.abs(p.x - t.x)).toBeLessThan(1e-5);
-      expect(Math.abs(p.y - t.y)).toBeLessThan(1e-5);
-      expect(Math.abs(p.variance - t.variance) / t.variance).toBeLessThan(1e-5);
-    });
+    expectPlainEqualsTf(net);
   });
 
   it('leaks no tensor when scoring', () => {
@@ -107,17 +127,7 @@ describe('TF.js fingerprint network', () => {
   });
 
   it('round-trips through plain artifacts (JSON topology + binary weights) with identical outputs', async () => {
-    const artifacts = await net.toArtifacts();
-    expect(artifacts.weightData.byteLength).toBeGreaterThan(1000);
-    // As the model directory stores them: JSON text for topology and manifest, a byte copy of the weights.
-    const json = JSON.parse(
-      JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }),
-    );
-    const weightData = new Uint8Array(artifacts.weightData).slice().buffer;
-    const copy = await FingerprintNet.fromArtifacts(
-      { ...json, weightData },
-      JSON.parse(JSON.stringify(net.meta)),
-    );
+    const copy = await roundTrip(net);
     const a = net.predictMany(test.slice(0, 10).map((s) => s.observations));
     const b = copy.predictMany(test.slice(0, 10).map((s) => s.observations));
     expect(b).toEqual(a);
@@ -208,40 +218,16 @@ describe('TF.js fingerprint network', () => {
     });
 
     it('learns position from the walk', () => {
-      const fixes = ensemble.predictMany(test.map((s) => s.observations));
-      const cx = train.reduce((a, s) => a + s.x, 0) / train.length;
-      const cy = train.reduce((a, s) => a + s.y, 0) / train.length;
-      let err = 0;
-      let guess = 0;
-      test.forEach((s, i) => {
-        err += Math.hypot(fixes[i]!.x - s.x, fixes[i]!.y - s.y);
-        guess += Math.hypot(cx - s.x, cy - s.y);
-      });
-      expect(err / test.length).toBeLessThan(0.6 * (guess / test.length));
+      const { err, guess } = errorAndGuess(ensemble);
+      expect(err).toBeLessThan(0.6 * guess);
     });
 
     it('the block-wise plain pass equals TF.js predict to 1e-5', () => {
-      const rows = encodeAll(test);
-      encodeStandardised(spec, test[0]!.observations.slice(0, 1), rows.subarray(0, featureLength(spec)));
-      const plain = ensemble.predictRows(rows, test.length);
-      const viaTf = ensemble.predictRowsTf(rows, test.length);
-      plain.forEach((p, i) => {
-        const t = viaTf[i]!;
-        expect(Math.abs(p.x - t.x)).toBeLessThan(1e-5);
-        expect(Math.abs(p.y - t.y)).toBeLessThan(1e-5);
-        expect(Math.abs(p.variance - t.variance) / t.variance).toBeLessThan(1e-5);
-      });
+      expectPlainEqualsTf(ensemble);
     });
 
     it('round-trips through artifacts with its member count', async () => {
-      const artifacts = await ensemble.toArtifacts();
-      const json = JSON.parse(
-        JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }),
-      );
-      const copy = await FingerprintNet.fromArtifacts(
-        { ...json, weightData: new Uint8Array(artifacts.weightData).slice().buffer },
-        JSON.parse(JSON.stringify(ensemble.meta)),
-      );
+      const copy = await roundTrip(ensemble);
       expect(copy.members).toBe(3);
       const q = test.slice(0, 10).map((s) => s.observations);
       expect(copy.predictMany(q)).toEqual(ensemble.predictMany(q));
