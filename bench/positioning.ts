@@ -30,7 +30,7 @@ import { observationsFromReadings } from '../src/models/positioning/observation.
 import { createPositioner } from '../src/models/positioning/positioner.js';
 import { type AnchorRanging, rangeToRtt } from '../src/models/positioning/ranging.js';
 import { roomAt, type Site } from '../src/models/positioning/site.js';
-import { quantile, summariseErrors } from '../src/models/positioning/stats.js';
+import { summariseErrors } from '../src/models/positioning/stats.js';
 import { initTensorFlow } from '../src/models/positioning/tf-runtime.js';
 import { DEFAULT_TRACKER } from '../src/models/positioning/tracker.js';
 import {
@@ -433,40 +433,6 @@ const REFERENCES: Record<string, Reference[]> = {
   'uji-ble-geo': [{ name: 'ref. weighted kNN (k 5, RSS)', mean: 3.83, median: 3.18, p90: 6.95 }],
 };
 
-/**
- * 95 % percentile intervals of the mean, median and p90 error when the test points are drawn again with
- * replacement (each drawn point brings all its messages).
- */
-function bootstrapOverPoints(
-  located: ReadonlyArray<{ key: string; error: number }>,
-  resamples: number,
-  rng: Rng,
-): { points: number; mean: [number, number]; median: [number, number]; p90: [number, number] } {
-  const byPoint = new Map<string, number[]>();
-  for (const l of located) {
-    const g = byPoint.get(l.key);
-    if (g) g.push(l.error);
-    else byPoint.set(l.key, [l.error]);
-  }
-  const groups = [...byPoint.values()];
-  const stats = { mean: [] as number[], median: [] as number[], p90: [] as number[] };
-  for (let b = 0; b < resamples; b++) {
-    const draw: number[] = [];
-    for (let i = 0; i < groups.length; i++) draw.push(...groups[rng.int(groups.length)]!);
-    const s = summariseErrors(draw);
-    stats.mean.push(s.meanError);
-    stats.median.push(s.medianError);
-    stats.p90.push(s.p90Error);
-  }
-  const bounds = (xs: number[]): [number, number] => [quantile(xs, 0.025), quantile(xs, 0.975)];
-  return {
-    points: groups.length,
-    mean: bounds(stats.mean),
-    median: bounds(stats.median),
-    p90: bounds(stats.p90),
-  };
-}
-
 /** True when the figures are under every reference baseline's (the `ref.` rows) mean, median and p90 it gives. */
 function beatsReferences(
   name: string,
@@ -813,12 +779,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       f2(ts.rmse),
       '',
     ]);
-    const located = testSamples.map((t, i) => ({ key: t.pointKey, error: modelErrors[i]! }));
-    const ci = bootstrapOverPoints(
-      located.filter((l) => Number.isFinite(l.error)),
-      quick ? 200 : 2000,
-      new Rng(`bootstrap|${name}`),
-    );
+    const ci = ev.interval95!;
     const refs = REFERENCES[name]!.filter((r) => r.name.startsWith('ref.'));
     const interval = (k: 'mean' | 'median' | 'p90', own: number) =>
       `${f2(own)} [${f2(ci[k][0])}, ${f2(ci[k][1])}]`;
@@ -835,8 +796,8 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
         )
         .join('; '),
       refs
-        .flatMap((r) =>
-          (
+        .map((r) => {
+          const inside = (
             [
               ['mean', r.mean],
               ['median', r.median],
@@ -844,9 +805,13 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
             ] as const
           )
             .filter(([k, v]) => v !== undefined && v >= ci[k][0] && v <= ci[k][1])
-            .map(([k]) => k),
-        )
-        .join(', ') || 'none',
+            .map(([k]) => k);
+          // "ref. weighted kNN (k 5, …)" → "weighted kNN".
+          const short = r.name.replace(/^ref\. /, '').replace(/ \(.*$/, '');
+          return inside.length > 0 ? `${short}: ${inside.join(', ')}` : '';
+        })
+        .filter((t) => t !== '')
+        .join('; ') || 'none',
     ]);
     const beats = beatsReferences(name, primary);
     verdict.push([
@@ -859,7 +824,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
     const perSeed = [primary];
     for (const seed of seeds.slice(1)) {
       const again = await trainPositioning(trainSamples, site, { ...trainOptions, seed });
-      const e = evaluatePositioning(again.model, testSamples);
+      const e = evaluatePositioning(again.model, testSamples, { bootstrapResamples: 0 });
       perSeed.push(e.perModel[e.primary]!);
       again.model.fingerprint?.dispose();
     }

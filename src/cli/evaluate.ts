@@ -162,6 +162,13 @@ export const command: Command = {
           );
         }
       }
+      const ci = ev.interval95;
+      if (ci) {
+        const r = (b: [number, number]) => `[${b[0].toFixed(2)}, ${b[1].toFixed(2)}]`;
+        console.log(
+          `the model's 95 % interval over the walk's ${ci.points} reference points (bootstrap): mean ${r(ci.mean)} m, median ${r(ci.median)} m, p90 ${r(ci.p90)} m`,
+        );
+      }
       const p = ev.perModel[ev.primary]!;
       result = {
         n: p.n,

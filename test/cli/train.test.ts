@@ -119,6 +119,15 @@ describe('sbp train / sbp evaluate', () => {
     expect(summary.medianError).toBeLessThanOrEqual(summary.p90Error);
     expect(summary.roomAccuracy).toBeGreaterThan(0.4);
     expect(r.stdout).toMatch(/single fixes/);
+    // How much this walk can tell: the model's interval over its reference points, bracketing its own mean.
+    const m =
+      /95 % interval over the walk's (\d+) reference points \(bootstrap\): mean \[([\d.]+), ([\d.]+)\] m/.exec(
+        r.stdout,
+      );
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(1);
+    expect(Number(m![2])).toBeLessThanOrEqual(summary.meanError + 0.005);
+    expect(Number(m![3])).toBeGreaterThanOrEqual(summary.meanError - 0.005);
   });
 
   it('reports roomAccuracy null when the site has no rooms', async () => {

@@ -3,6 +3,7 @@ import { ESTIMATORS, type Fix, type ModelName } from '../../models/positioning/f
 import type { PositioningModel } from '../../models/positioning/model.js';
 import { summariseErrors } from '../../models/positioning/stats.js';
 import { coverage95 } from './calibrate.js';
+import { bootstrapOverPoints, type PointInterval } from './point-bootstrap.js';
 import type { CalibrationSample } from './samples.js';
 import type { CvMetrics } from './train.js';
 
@@ -15,13 +16,23 @@ export interface PositioningEvaluation {
   roomAccuracy: number | null;
   /** Room probability calibration: per probability bin, the mean stated probability and the observed hit rate. */
   roomCalibration: Array<{ bin: string; n: number; stated: number; observed: number }>;
+  /**
+   * 95 % intervals of the model's mean / median / p90 when the walk's reference points are resampled (how much this
+   * walk can tell); null with fewer than two points or when disabled.
+   */
+  interval95: PointInterval | null;
 }
 
 /** Scores single fixes (no tracking) of every message of a walk, per estimator and for the model's answer. */
 export function evaluatePositioning(
   model: PositioningModel,
   samples: readonly CalibrationSample[],
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** Bootstrap resamples of the reference points for `interval95` (default 1000; 0 turns it off). */
+    bootstrapResamples?: number;
+  } = {},
 ): PositioningEvaluation {
   const batch = options.batchSize ?? 512;
   const fixes: Array<{ members: Partial<Record<string, Fix>>; fused: Fix | null }> = [];
@@ -55,6 +66,17 @@ export function evaluatePositioning(
   const members = model.data.fusion.members;
   const primary: ModelName = members.length > 1 ? 'fusion' : members[0]!;
   perModel[primary] = metric((i) => fixes[i]!.fused);
+  const resamples = options.bootstrapResamples ?? 1000;
+  const interval95 =
+    resamples > 0
+      ? bootstrapOverPoints(
+          samples.flatMap((s, i) => {
+            const f = fixes[i]!.fused;
+            return f ? [{ pointKey: s.pointKey, error: Math.hypot(f.x - s.x, f.y - s.y) }] : [];
+          }),
+          { resamples },
+        )
+      : null;
 
   let roomAccuracy: number | null = null;
   const bins = Array.from({ length: 5 }, (_, b) => ({ lo: 0.5 + b * 0.1, n: 0, stated: 0, hits: 0 }));
@@ -98,5 +120,6 @@ export function evaluatePositioning(
         stated: b.stated / b.n,
         observed: b.hits / b.n,
       })),
+    interval95,
   };
 }

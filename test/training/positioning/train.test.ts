@@ -111,6 +111,14 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     expect(primary.located).toBe(1);
     expect(primary.meanError).toBeLessThan(1.6);
     expect(ev.roomAccuracy).toBeGreaterThan(0.7);
+    // The interval over the held-out walk's reference points brackets the model's own figures.
+    const ci = ev.interval95!;
+    expect(ci.points).toBe(new Set(test.map((s) => s.pointKey)).size);
+    expect(ci.mean[0]).toBeLessThanOrEqual(primary.meanError);
+    expect(ci.mean[1]).toBeGreaterThanOrEqual(primary.meanError);
+    expect(ci.p90[0]).toBeLessThanOrEqual(primary.p90Error);
+    expect(ci.p90[1]).toBeGreaterThanOrEqual(primary.p90Error);
+    expect(evaluatePositioning(model, test, { bootstrapResamples: 0 }).interval95).toBeNull();
   });
 
   it('saves to a version directory and loads back to the same fixes; loadPositioner serves it', async () => {
