@@ -10,7 +10,11 @@ export {
   POSITIONING_SUBDIR,
   savePositioningModel,
 } from './model-store.js';
-export { bootstrapOverPoints, type PointInterval } from './point-bootstrap.js';
+export {
+  bootstrapOverPoints,
+  type PointInterval,
+  pairedBootstrapOverPoints,
+} from './point-bootstrap.js';
 export { type CalibrationSample, samplesFromMessages, summariseWalk, type WalkSummary } from './samples.js';
 export {
   type CvMetrics,

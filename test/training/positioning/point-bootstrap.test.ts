@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/models/positioning/prng.js';
 import { summariseErrors } from '../../../src/models/positioning/stats.js';
-import { bootstrapOverPoints } from '../../../src/training/positioning/point-bootstrap.js';
+import {
+  bootstrapOverPoints,
+  pairedBootstrapOverPoints,
+} from '../../../src/training/positioning/point-bootstrap.js';
 
 // Messages at a point share its error: a walk of many points with a spread of per-point errors, each point's
 // messages close to that point's error.
@@ -55,5 +58,34 @@ describe('bootstrapOverPoints', () => {
     expect(ci.p90).toEqual([0.5, 0.5]);
     expect(bootstrapOverPoints([{ pointKey: 'a', error: 1 }])).toBeNull();
     expect(() => bootstrapOverPoints(flat, { resamples: 0 })).toThrow(/resamples must be a positive integer/);
+  });
+
+  it('paired: both models on the same draw, so a small steady gain is resolved where the two intervals overlap', () => {
+    // b = a's point level + 0.1 m: per point the two share their error, as two models at one place do.
+    const a = walk(29, 60, 'd');
+    const rng = new Rng('noise');
+    const pairs = a.map((l) => ({
+      pointKey: l.pointKey,
+      a: l.error,
+      b: l.error + 0.1 + rng.gaussian(0, 0.02),
+    }));
+    const ia = bootstrapOverPoints(pairs.map((p) => ({ pointKey: p.pointKey, error: p.a })))!;
+    const ib = bootstrapOverPoints(pairs.map((p) => ({ pointKey: p.pointKey, error: p.b })))!;
+    expect(ia.mean[1]).toBeGreaterThan(ib.mean[0]); // unpaired: the intervals overlap
+    const d = pairedBootstrapOverPoints(pairs)!;
+    expect(d.points).toBe(29);
+    expect(d.mean[1]).toBeLessThan(0); // paired: a is better, resolved
+    expect(d.mean[0]).toBeGreaterThan(-0.12);
+    expect(d.p90[1]).toBeLessThan(0);
+    // A NaN on either side drops the message from both.
+    const gap = pairedBootstrapOverPoints([
+      ...pairs,
+      { pointKey: 'extra', a: Number.NaN, b: 9 },
+      { pointKey: 'extra2', a: 9, b: Number.NaN },
+    ])!;
+    expect(gap.points).toBe(29);
+    // Identical models: a zero-width interval at 0.
+    const same = pairedBootstrapOverPoints(a.map((l) => ({ pointKey: l.pointKey, a: l.error, b: l.error })))!;
+    expect(same.p90).toEqual([0, 0]);
   });
 });
