@@ -965,7 +965,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       ),
       notes: [
         "bench/reference-knn.ts follows the data sets' README (weighted kNN, k = 5, on RSS and RTT range); with RSS in dB/10 beside ranges in metres it reproduces the published feng-apartment figures exactly and feng-building's to 0.01 m; on the office and the BLE sets the published recipe differs in a detail the README does not give, so there the re-run is a kNN of that kind, not the reference itself.",
-        '"better" / "worse": the whole interval is below / above zero. The two are scored on the same draw of points, so the interval is that of the difference (narrower than the model\'s own interval above).',
+        '"better" / "worse": the whole interval is below / above zero. The two are scored on the same draw of points, so the interval is that of the difference itself.',
       ],
     },
     {
