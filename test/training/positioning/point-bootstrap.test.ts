@@ -69,23 +69,32 @@ describe('bootstrapOverPoints', () => {
       a: l.error,
       b: l.error + 0.1 + rng.gaussian(0, 0.02),
     }));
-    const ia = bootstrapOverPoints(pairs.map((p) => ({ pointKey: p.pointKey, error: p.a })))!;
-    const ib = bootstrapOverPoints(pairs.map((p) => ({ pointKey: p.pointKey, error: p.b })))!;
+    const few = { resamples: 300 };
+    const ia = bootstrapOverPoints(
+      pairs.map((p) => ({ pointKey: p.pointKey, error: p.a })),
+      few,
+    )!;
+    const ib = bootstrapOverPoints(
+      pairs.map((p) => ({ pointKey: p.pointKey, error: p.b })),
+      few,
+    )!;
     expect(ia.mean[1]).toBeGreaterThan(ib.mean[0]); // unpaired: the intervals overlap
-    const d = pairedBootstrapOverPoints(pairs)!;
+    const d = pairedBootstrapOverPoints(pairs, few)!;
     expect(d.points).toBe(29);
     expect(d.mean[1]).toBeLessThan(0); // paired: a is better, resolved
     expect(d.mean[0]).toBeGreaterThan(-0.12);
     expect(d.p90[1]).toBeLessThan(0);
     // A NaN on either side drops the message from both.
-    const gap = pairedBootstrapOverPoints([
-      ...pairs,
-      { pointKey: 'extra', a: Number.NaN, b: 9 },
-      { pointKey: 'extra2', a: 9, b: Number.NaN },
-    ])!;
+    const gap = pairedBootstrapOverPoints(
+      [...pairs, { pointKey: 'extra', a: Number.NaN, b: 9 }, { pointKey: 'extra2', a: 9, b: Number.NaN }],
+      few,
+    )!;
     expect(gap.points).toBe(29);
     // Identical models: a zero-width interval at 0.
-    const same = pairedBootstrapOverPoints(a.map((l) => ({ pointKey: l.pointKey, a: l.error, b: l.error })))!;
+    const same = pairedBootstrapOverPoints(
+      a.map((l) => ({ pointKey: l.pointKey, a: l.error, b: l.error })),
+      few,
+    )!;
     expect(same.p90).toEqual([0, 0]);
   });
 });
