@@ -21,6 +21,8 @@ export interface PositioningEvaluation {
    * walk can tell); null with fewer than two points or when disabled.
    */
   interval95: PointInterval | null;
+  /** The model's error per sample, in the samples' order (m; NaN where it located nothing). */
+  errors: number[];
 }
 
 /** Scores single fixes (no tracking) of every message of a walk, per estimator and for the model's answer. */
@@ -66,14 +68,15 @@ export function evaluatePositioning(
   const members = model.data.fusion.members;
   const primary: ModelName = members.length > 1 ? 'fusion' : members[0]!;
   perModel[primary] = metric((i) => fixes[i]!.fused);
+  const errors = samples.map((s, i) => {
+    const f = fixes[i]!.fused;
+    return f ? Math.hypot(f.x - s.x, f.y - s.y) : Number.NaN;
+  });
   const resamples = options.bootstrapResamples ?? 1000;
   const interval95 =
     resamples > 0
       ? bootstrapOverPoints(
-          samples.flatMap((s, i) => {
-            const f = fixes[i]!.fused;
-            return f ? [{ pointKey: s.pointKey, error: Math.hypot(f.x - s.x, f.y - s.y) }] : [];
-          }),
+          samples.map((s, i) => ({ pointKey: s.pointKey, error: errors[i]! })),
           { resamples },
         )
       : null;
@@ -121,5 +124,6 @@ export function evaluatePositioning(
         observed: b.hits / b.n,
       })),
     interval95,
+    errors,
   };
 }

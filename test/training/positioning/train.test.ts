@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { estimateMany } from '../../../src/models/positioning/estimate.js';
+import { summariseErrors } from '../../../src/models/positioning/stats.js';
 import { tf } from '../../../src/models/positioning/tf-runtime.js';
 import {
   anchorChannels,
@@ -119,6 +120,9 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     expect(ci.p90[0]).toBeLessThanOrEqual(primary.p90Error);
     expect(ci.p90[1]).toBeGreaterThanOrEqual(primary.p90Error);
     expect(evaluatePositioning(model, test, { bootstrapResamples: 0 }).interval95).toBeNull();
+    // Per-sample errors of the model's answer, in the samples' order, summarising to its figures.
+    expect(ev.errors).toHaveLength(test.length);
+    expect(summariseErrors(ev.errors).meanError).toBeCloseTo(primary.meanError, 10);
   });
 
   it('saves to a version directory and loads back to the same fixes; loadPositioner serves it', async () => {
