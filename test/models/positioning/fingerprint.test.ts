@@ -18,26 +18,21 @@ const test = samplesFromMessages(
   world.site,
 );
 const spec = buildFeatureSpec(train);
-const net = await trainFingerprint(spec, train, {
-  hidden: [32, 32],
-  steps: 400,
+// What the single network and the ensemble train with alike.
+const optimiser = {
   batchSize: 64,
   learningRate: 3e-3,
   l2: 1e-4,
   dropAnchorProbability: 0.1,
   maxSamplesPerPoint: 60,
-  seed: 3,
-});
+};
+const net = await trainFingerprint(spec, train, { ...optimiser, hidden: [32, 32], steps: 400, seed: 3 });
 
 // An ensemble of three, trained in one batched graph and stored as one block-diagonal dense stack.
 const ensemble = await trainFingerprint(spec, train, {
+  ...optimiser,
   hidden: [16, 16],
   steps: 300,
-  batchSize: 64,
-  learningRate: 3e-3,
-  l2: 1e-4,
-  dropAnchorProbability: 0.1,
-  maxSamplesPerPoint: 60,
   members: 3,
   seed: 5,
 });
