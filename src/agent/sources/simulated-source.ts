@@ -96,7 +96,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   /** Builds the world (also done by `start`); after this, `anchors()`, `sample()` and `truth()` work. */
   prepare(startTime: number): void {
     if (this.world !== undefined) return;
-    this.chunk = this.behaviour(0, startTime);
+    this.chunk = firstScanAtStart(this.behaviour(0, startTime), startTime, this.updateIntervalMs());
     this.world = createRadioWorld({
       seed: this.seed,
       ...(this.opts.site === undefined ? {} : { site: this.opts.site }),
@@ -205,6 +205,10 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
 
   // ---------------------------------------------------------------------------------------------------------------
 
+  private updateIntervalMs(): number {
+    return (this.opts.updateIntervalSeconds ?? 30) * 1000;
+  }
+
   private requireWorld(): RadioWorld {
     if (this.world === undefined) this.prepare(Date.now());
     return this.world!;
@@ -216,7 +220,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
       devices: this.deviceCount,
       start,
       durationMs: DAY,
-      updateIntervalMs: (this.opts.updateIntervalSeconds ?? 30) * 1000,
+      updateIntervalMs: this.updateIntervalMs(),
       anomaliesPerType: this.opts.anomaliesPerType ?? 2,
       anomalyFreeMs: index === 0 ? (this.opts.baselineMinutes ?? 10) * 60_000 : 0,
     });
@@ -396,6 +400,19 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
     }
     return emitted;
   }
+}
+
+/**
+ * The behaviour simulator staggers each device's reports by a random phase within its update interval, so a device
+ * already on the network would otherwise first be seen up to one interval (30 s by default) after the agent starts.
+ * A real agent finds those devices on its first scan: their joins in the first interval are moved to the start.
+ */
+export function firstScanAtStart(chunk: BehaviourChunk, start: number, intervalMs: number): BehaviourChunk {
+  const at = new Date(start).toISOString();
+  const early = (m: BehaviourChunk['messages'][number]) =>
+    m.type === 'deviceJoin' && Date.parse(m.timestamp) < start + intervalMs;
+  const joins = chunk.messages.filter(early).map((m) => ({ ...m, timestamp: at }));
+  return { ...chunk, messages: [...joins, ...chunk.messages.filter((m) => !early(m))] };
 }
 
 export function createSimulatedSource(options: SimulatedSourceOptions = {}): SimulatedSource {

@@ -65,6 +65,37 @@ describe('SimulatedSource', () => {
     for (const j of of('deviceJoin')) expect(j.data).toMatchObject({ trustLevel: 'unknown' });
   });
 
+  it('announces the devices already on the network at start, as a first scan would, and probes them at once', () => {
+    const clock = new FakeClock(Date.UTC(2025, 5, 16, 10, 0, 0));
+    const drafts: Draft[] = [];
+    const source = new SimulatedSource({ seed: 1, devices: 5 });
+    void source.start({
+      clock,
+      logger: pino({ level: 'silent' }),
+      emit: (d) => {
+        drafts.push(d);
+        return true;
+      },
+      nextSequence: () => 0,
+    });
+    clock.advance(1000);
+    const firstSecond = [...drafts];
+    const joinedAtStart = firstSecond.filter((d) => d.type === 'deviceJoin').map((d) => d.data.deviceId);
+    // Without the first scan, joins came at a random phase in the 30 s update interval.
+    for (let s = 0; s < 30; s++) clock.advance(1000);
+    const joinedInInterval = drafts.filter((d) => d.type === 'deviceJoin').map((d) => d.data.deviceId);
+    void source.stop();
+    expect(joinedAtStart.length).toBeGreaterThan(0);
+    expect(joinedAtStart).toEqual(joinedInInterval);
+    const probedFirstSecond = new Set(
+      firstSecond.flatMap((d) =>
+        d.type === 'pingResult' && d.data.deviceId !== undefined ? [d.data.deviceId] : [],
+      ),
+    );
+    expect(probedFirstSecond.size).toBeGreaterThan(0);
+    for (const id of probedFirstSecond) expect(joinedAtStart).toContain(id);
+  });
+
   it('is reproducible: same seed and clock, same messages; another seed, other messages', () => {
     const a = run(3, 3);
     const b = run(3, 3);
