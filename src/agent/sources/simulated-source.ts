@@ -68,7 +68,6 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   private ctx: ProbeContext | undefined;
   private world: RadioWorld | undefined;
   private chunk: BehaviourChunk | undefined;
-  private chunkIndex = 0;
   private cursor = 0;
   private readonly present = new Set<string>();
   private readonly inWorld = new Set<string>();
@@ -96,7 +95,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   /** Builds the world (also done by `start`); after this, `anchors()`, `sample()` and `truth()` work. */
   prepare(startTime: number): void {
     if (this.world !== undefined) return;
-    this.chunk = firstScanAtStart(this.behaviour(0, startTime), startTime, this.updateIntervalMs());
+    this.chunk = simulatedDayFrom(this.opts, startTime);
     this.world = createRadioWorld({
       seed: this.seed,
       ...(this.opts.site === undefined ? {} : { site: this.opts.site }),
@@ -205,25 +204,9 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private updateIntervalMs(): number {
-    return (this.opts.updateIntervalSeconds ?? 30) * 1000;
-  }
-
   private requireWorld(): RadioWorld {
     if (this.world === undefined) this.prepare(Date.now());
     return this.world!;
-  }
-
-  private behaviour(index: number, start: number): BehaviourChunk {
-    return simulateBehaviour({
-      seed: this.seed,
-      devices: this.deviceCount,
-      start,
-      durationMs: DAY,
-      updateIntervalMs: this.updateIntervalMs(),
-      anomaliesPerType: this.opts.anomaliesPerType ?? 2,
-      anomalyFreeMs: index === 0 ? (this.opts.baselineMinutes ?? 10) * 60_000 : 0,
-    });
   }
 
   /** Releases the behaviour messages whose time has come. */
@@ -234,8 +217,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
       const m = this.chunk.messages[this.cursor];
       if (m === undefined) {
         // Next simulated day: same devices (same seed), fresh anomaly schedule.
-        this.chunkIndex++;
-        const next = this.behaviour(this.chunkIndex, this.chunk.end);
+        const next = simulatedDay(this.opts, this.chunk.end, 0);
         this.chunk = { ...next, devices: this.chunk.devices };
         this.labels = [...this.labels, ...next.anomalies].slice(-1000);
         this.cursor = 0;
@@ -402,17 +384,40 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   }
 }
 
+/** One UTC day of device behaviour from the behaviour simulator, anomalies only after `anomalyFreeMs`. */
+function simulatedDay(o: SimulatedSourceOptions, dayStart: number, anomalyFreeMs: number): BehaviourChunk {
+  return simulateBehaviour({
+    seed: o.seed ?? 1,
+    devices: o.devices ?? 5,
+    start: dayStart,
+    durationMs: DAY,
+    updateIntervalMs: (o.updateIntervalSeconds ?? 30) * 1000,
+    anomaliesPerType: o.anomaliesPerType ?? 2,
+    anomalyFreeMs,
+  });
+}
+
 /**
- * The behaviour simulator staggers each device's reports by a random phase within its update interval, so a device
- * already on the network would otherwise first be seen up to one interval (30 s by default) after the agent starts.
- * A real agent finds those devices on its first scan: their joins in the first interval are moved to the start.
+ * The behaviour of the simulated network from `t` on. The day is simulated from its UTC midnight, so what the
+ * network looks like at a moment depends only on the seed and the clock, never on when the agent was started:
+ * restarting the agent does not send the laptop away or bring the phone home. The devices on the network at `t` join
+ * at once, as a real agent's first scan would find them; what happened before `t` is not replayed. The first
+ * `baselineMinutes` after `t` carry no anomaly, so the models see normal behaviour first.
  */
-export function firstScanAtStart(chunk: BehaviourChunk, start: number, intervalMs: number): BehaviourChunk {
-  const at = new Date(start).toISOString();
-  const early = (m: BehaviourChunk['messages'][number]) =>
-    m.type === 'deviceJoin' && Date.parse(m.timestamp) < start + intervalMs;
-  const joins = chunk.messages.filter(early).map((m) => ({ ...m, timestamp: at }));
-  return { ...chunk, messages: [...joins, ...chunk.messages.filter((m) => !early(m))] };
+export function simulatedDayFrom(o: SimulatedSourceOptions, t: number): BehaviourChunk {
+  const dayStart = Math.floor(t / DAY) * DAY;
+  const day = simulatedDay(o, dayStart, t - dayStart + (o.baselineMinutes ?? 10) * 60_000);
+  const present = new Map<string, BehaviourChunk['messages'][number]>();
+  let i = 0;
+  for (; i < day.messages.length; i++) {
+    const m = day.messages[i]!;
+    if (Date.parse(m.timestamp) >= t) break;
+    if (m.type === 'deviceJoin') present.set(m.data.deviceId, m);
+    else if (m.type === 'deviceLeave') present.delete(m.data.deviceId);
+  }
+  const at = new Date(t).toISOString();
+  const joins = [...present.values()].map((m) => ({ ...m, timestamp: at }));
+  return { ...day, messages: [...joins, ...day.messages.slice(i)] };
 }
 
 export function createSimulatedSource(options: SimulatedSourceOptions = {}): SimulatedSource {

@@ -35,6 +35,27 @@ function run(seed: number, minutes: number, options: ConstructorParameters<typeo
   return { drafts, invalid, of, source, clock };
 }
 
+/** A source started at `start`, run for `seconds` on a fake clock: what it emitted, and when. */
+function runFrom(start: number, seconds: number, options: ConstructorParameters<typeof SimulatedSource>[0]) {
+  const clock = new FakeClock(start);
+  const drafts: Draft[] = [];
+  const at: number[] = [];
+  const source = new SimulatedSource(options);
+  void source.start({
+    clock,
+    logger: pino({ level: 'silent' }),
+    emit: (d) => {
+      drafts.push(d);
+      at.push(clock.now());
+      return true;
+    },
+    nextSequence: () => 0,
+  });
+  for (let s = 0; s < seconds; s++) clock.advance(1000);
+  void source.stop();
+  return { drafts, at };
+}
+
 describe('SimulatedSource', () => {
   it('produces valid per-device, per-anchor probes and device behaviour, at the configured rate', () => {
     const { invalid, of, source } = run(7, 10, { devices: 4, rate: 2 });
@@ -66,34 +87,40 @@ describe('SimulatedSource', () => {
   });
 
   it('announces the devices already on the network at start, as a first scan would, and probes them at once', () => {
-    const clock = new FakeClock(Date.UTC(2025, 5, 16, 10, 0, 0));
-    const drafts: Draft[] = [];
-    const source = new SimulatedSource({ seed: 1, devices: 5 });
-    void source.start({
-      clock,
-      logger: pino({ level: 'silent' }),
-      emit: (d) => {
-        drafts.push(d);
-        return true;
-      },
-      nextSequence: () => 0,
-    });
-    clock.advance(1000);
-    const firstSecond = [...drafts];
-    const joinedAtStart = firstSecond.filter((d) => d.type === 'deviceJoin').map((d) => d.data.deviceId);
-    // Without the first scan, joins came at a random phase in the 30 s update interval.
-    for (let s = 0; s < 30; s++) clock.advance(1000);
-    const joinedInInterval = drafts.filter((d) => d.type === 'deviceJoin').map((d) => d.data.deviceId);
-    void source.stop();
-    expect(joinedAtStart.length).toBeGreaterThan(0);
-    expect(joinedAtStart).toEqual(joinedInInterval);
-    const probedFirstSecond = new Set(
-      firstSecond.flatMap((d) =>
-        d.type === 'pingResult' && d.data.deviceId !== undefined ? [d.data.deviceId] : [],
-      ),
+    const { drafts } = runFrom(Date.UTC(2025, 5, 16, 10, 0, 0), 1, { seed: 1, devices: 5 });
+    const joined = drafts.flatMap((d) => (d.type === 'deviceJoin' ? [d.data.deviceId] : []));
+    const probed = new Set(
+      drafts.flatMap((d) => (d.type === 'pingResult' && d.data.deviceId ? [d.data.deviceId] : [])),
     );
-    expect(probedFirstSecond.size).toBeGreaterThan(0);
-    for (const id of probedFirstSecond) expect(joinedAtStart).toContain(id);
+    expect(joined.length).toBeGreaterThan(0);
+    expect(probed.size).toBeGreaterThan(0);
+    for (const id of probed) expect(joined).toContain(id);
+  });
+
+  it('restarting does not change the network: who is home at a moment depends on the seed and the clock only', () => {
+    const options = { seed: 2, devices: 3, updateIntervalSeconds: 5 };
+    // A Thursday morning: devices with working hours are away on most weekdays.
+    const t1 = Date.UTC(2026, 10, 26, 9, 50, 0);
+    const minutes = 20;
+    const long = runFrom(t1, minutes * 60, options);
+    const presentAt = (until: number) => {
+      const present = new Set<string>();
+      for (const [i, d] of long.drafts.entries()) {
+        if (long.at[i]! > until) break;
+        if (d.type === 'deviceJoin') present.add(d.data.deviceId);
+        if (d.type === 'deviceLeave') present.delete(d.data.deviceId);
+      }
+      return [...present].sort();
+    };
+    expect(presentAt(t1).length).toBeGreaterThan(0);
+    for (const after of [0.25, 2, 5, 9.75, 10, 10.5, 11, 17]) {
+      const t2 = t1 + after * 60_000;
+      const restarted = runFrom(t2, 1, options);
+      const joinedAtOnce = restarted.drafts.flatMap((d) =>
+        d.type === 'deviceJoin' ? [d.data.deviceId] : [],
+      );
+      expect(joinedAtOnce.sort(), `restarted ${after} min later`).toEqual(presentAt(t2));
+    }
   });
 
   it('is reproducible: same seed and clock, same messages; another seed, other messages', () => {
