@@ -5,8 +5,8 @@ import { defaultRobustK, type RobustLoss } from './robust.js';
 
 // Weighted non-linear least squares for one 2-D position from per-anchor ranges and RSSI, solved with our own
 // Levenberg–Marquardt on a robust (Huber/Cauchy) cost by iteratively reweighted least squares. 2 unknowns make
-// every linear solve a closed-form 2×2, which is what makes it fast (bench/positioning/solver-speed.ts compares it with
-// ml-levenberg-marquardt in the same run). Guards against divergence: the search is bounded to the site (plus a
+// every linear solve a closed-form 2×2, which is what makes it fast (bench/positioning/solver-speed.ts compares it
+// with ml-levenberg-marquardt in the same run). Guards against divergence: the search is bounded to the site (plus a
 // margin), damped, and started from the best points of a coarse grid and the weighted centroid.
 
 export interface AnchorPosition {
