@@ -127,6 +127,17 @@ describe('architecture (docs/architecture.md)', () => {
     expect(io).toEqual([]);
   });
 
+  it('only src/cli/ reads the command line and the environment (config is parsed once and passed down)', () => {
+    const reads: string[] = [];
+    for (const file of sourceFiles(SRC)) {
+      if (folderOf(file) === 'cli') continue;
+      const text = readFileSync(file, 'utf8');
+      // Handing the whole environment on to a child process (`{ ...process.env, LC_ALL: 'C' }`) reads no setting.
+      for (const m of text.matchAll(/process\.(argv|env\s*[.[])/g)) reads.push(`${rel(file)}: ${m[0]}`);
+    }
+    expect(reads).toEqual([]);
+  });
+
   it('the folders of src/ have no import cycle', () => {
     const graph = new Map<string, Set<string>>();
     for (const e of edges) {
