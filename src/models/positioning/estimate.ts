@@ -207,16 +207,25 @@ export function estimateFixes(
   return estimateMany(model, [observations], { fusedOnly: options.fusedOnly ?? false })[0]!;
 }
 
-/** The contract's estimate from a position and covariance: 95 % radius, confidence, room and floor. */
+/**
+ * The contract's estimate from a position and covariance: 95 % radius, confidence, room and floor. The position is
+ * reported inside the site's bounds: the solver searches a margin beyond them (clamping the search at the walls
+ * would bias fixes near them) and the tracker averages unclamped fixes, but every device is on the site, so
+ * projecting the reported point onto its bounds can only shorten the error — and a device is never drawn off the
+ * plan.
+ */
 export function toPositionEstimate(
   site: Site,
-  x: number,
-  y: number,
+  rawX: number,
+  rawY: number,
   cov: Cov2,
   model: string,
   confidenceScaleM: number,
   floors?: Map<number, number>,
 ): PositionEstimate {
+  const b = site.bounds;
+  const x = Math.min(Math.max(rawX, b.minX), b.maxX);
+  const y = Math.min(Math.max(rawY, b.minY), b.maxY);
   const uncertainty = coverageRadius(cov, 0.95);
   const est: PositionEstimate = {
     x,

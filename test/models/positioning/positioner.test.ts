@@ -137,4 +137,34 @@ describe('Positioner (the worker contract)', () => {
     const now = world.truth(id)!;
     expect(Math.hypot(last!.x - now.x, last!.y - now.y)).toBeLessThan(2);
   });
+
+  it('reports positions inside the site for a device in a corner', () => {
+    const corner = createSimulatedWorld(32, {
+      deviceSpecs: [
+        {
+          id: 'aa:00:00:00:00:03',
+          label: 'plug',
+          deviceType: 'smart_plug',
+          vendor: 'x',
+          mobile: false,
+          at: { x: 0.1, y: 7.9 },
+        },
+      ],
+    });
+    const b = model.data.site.bounds;
+    let s: TrackState = positioner.initialState();
+    let reported = 0;
+    for (let i = 0; i < 120; i++) {
+      const step = corner.step(1000);
+      const u = positioner.update(s, step.devices[0]!.readings, step.t);
+      s = u.state;
+      if (!u.estimate) continue;
+      reported++;
+      expect(u.estimate.x).toBeGreaterThanOrEqual(b.minX);
+      expect(u.estimate.x).toBeLessThanOrEqual(b.maxX);
+      expect(u.estimate.y).toBeGreaterThanOrEqual(b.minY);
+      expect(u.estimate.y).toBeLessThanOrEqual(b.maxY);
+    }
+    expect(reported).toBeGreaterThan(100);
+  });
 });
