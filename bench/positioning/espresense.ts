@@ -33,6 +33,21 @@ interface TrackRun {
   roomHit: boolean[];
 }
 
+/**
+ * Sample times along a track: every `intervalMs`, or — with 0, walking pace — the distance from the previous sample
+ * at 1 m/s (at least 1 ms apart).
+ */
+function sampleTimes(points: ReadonlyArray<{ x: number; y: number }>, intervalMs: number): number[] {
+  let t = Date.UTC(2025, 0, 1);
+  return points.map((p, i) => {
+    if (i > 0) {
+      const q = points[i - 1]!;
+      t += intervalMs > 0 ? intervalMs : Math.max(Math.round(1000 * Math.hypot(p.x - q.x, p.y - q.y)), 1);
+    }
+    return t;
+  });
+}
+
 /** One pass of a track: readings per sample (4 RSSI), through the tracked Positioner or as single fixes. */
 function runTrack(
   model: PositioningModel,
@@ -46,9 +61,9 @@ function runTrack(
   const positioner = createPositioner(model, 'bench');
   let state = positioner.initialState();
   const out: TrackRun = { errors: [], misid: 0, covered: 0, roomStated: [], roomHit: [] };
-  const t0 = Date.UTC(2025, 0, 1);
+  const times = sampleTimes(points, intervalMs);
   points.forEach((p, i) => {
-    const t = t0 + i * intervalMs;
+    const t = times[i]!;
     const readings: AnchorReading[] = measureAt(s.site, s.radio, channels, p, rng, t);
     const u = positioner.update(mode === 'tracked' ? state : positioner.initialState(), readings, t);
     state = u.state;
@@ -110,8 +125,6 @@ export async function espresense(quick: boolean): Promise<BenchResult[]> {
       for (const [label, interval] of intervals) {
         for (const mode of ['tracked', 'single'] as const) {
           if (mode === 'single' && interval === 0) continue;
-          // Walking pace: 1 m/s along the track, so the time between samples follows the sample spacing.
-          const ms = Math.max(interval, 0);
           const per = {
             median: [] as number[],
             p95: [] as number[],
@@ -122,8 +135,7 @@ export async function espresense(quick: boolean): Promise<BenchResult[]> {
           };
           for (let seed = 1; seed <= seeds; seed++) {
             const rng = new Rng(`espresense|${h}|${trackName}|${seed}`);
-            const r =
-              ms > 0 ? runTrack(model, s, points, rng, mode, ms) : runTrackWalking(model, s, points, rng);
+            const r = runTrack(model, s, points, rng, mode, interval);
             const sum = summariseErrors(r.errors);
             per.median.push(sum.medianError);
             per.p95.push(sum.p95Error);
@@ -131,7 +143,7 @@ export async function espresense(quick: boolean): Promise<BenchResult[]> {
             per.max.push(sum.maxError);
             per.misid.push(r.misid / points.length);
             per.cov.push(r.covered / Math.max(r.errors.length, 1));
-            if (mode === 'tracked' && ms === 1000) {
+            if (mode === 'tracked' && interval === 1000) {
               const key = `${trackName}, z = ${h} m`;
               const c = calib.get(key) ?? { stated: [], hit: [] };
               c.stated.push(...r.roomStated);
@@ -220,31 +232,4 @@ export async function espresense(quick: boolean): Promise<BenchResult[]> {
       table: markdownTable(['track', 'stated p', 'n', 'mean stated', 'observed hit rate'], calibRows),
     },
   ];
-}
-
-/** Walking pace: the time between samples is the distance between them at 1 m/s. */
-function runTrackWalking(
-  model: PositioningModel,
-  s: Scenario,
-  points: ReadonlyArray<{ x: number; y: number }>,
-  rng: Rng,
-): TrackRun {
-  const channels = anchorChannels(s.site, s.radio, new Rng(1));
-  const positioner = createPositioner(model, 'bench');
-  let state = positioner.initialState();
-  const out: TrackRun = { errors: [], misid: 0, covered: 0, roomStated: [], roomHit: [] };
-  let t = Date.UTC(2025, 0, 1);
-  points.forEach((p, i) => {
-    if (i > 0)
-      t += Math.max(Math.round(1000 * Math.hypot(p.x - points[i - 1]!.x, p.y - points[i - 1]!.y)), 1);
-    const u = positioner.update(state, measureAt(s.site, s.radio, channels, p, rng, t), t);
-    state = u.state;
-    const e = u.estimate;
-    if (!e) return;
-    const err = Math.hypot(e.x - p.x, e.y - p.y);
-    out.errors.push(err);
-    if (err <= e.uncertainty) out.covered++;
-    if (e.room !== roomAt(s.site, p)?.id) out.misid++;
-  });
-  return out;
 }

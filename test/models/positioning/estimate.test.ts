@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { toPositionEstimate } from '../../../src/models/positioning/estimate.js';
-import { parseSite } from '../../../src/models/positioning/site.js';
+import { espresenseScenario } from '../../../src/sim/scenarios.js';
 
-const parsed = parseSite({
-  name: 'two rooms',
-  bounds: { minX: 0, minY: 0, maxX: 6, maxY: 4 },
-  rooms: [
-    {
-      id: 'living',
-      polygon: [
-        [0, 0],
-        [4, 0],
-        [4, 4],
-        [0, 4],
-      ],
-    },
-    {
-      id: 'bedroom',
-      polygon: [
-        [4, 0],
-        [6, 0],
-        [6, 4],
-        [4, 4],
-      ],
-    },
-  ],
-  anchors: [{ id: '127.0.0.1', x: 0, y: 0 }],
-});
-if (!parsed.ok) throw new Error(parsed.error);
-const site = parsed.site;
+// Two rooms on a 6 m × 4 m plan: living x ∈ [0, 4], bedroom x ∈ [4, 6].
+const { site } = espresenseScenario();
 
 describe('toPositionEstimate', () => {
   it('projects a point beyond a wall onto the site bounds: never farther from a device that is on the site', () => {
