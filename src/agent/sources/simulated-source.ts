@@ -69,6 +69,8 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   private world: RadioWorld | undefined;
   private chunk: BehaviourChunk | undefined;
   private cursor = 0;
+  /** Epoch ms: no anomaly before (the baseline after the start). */
+  private anomalyFreeUntil = 0;
   private readonly present = new Set<string>();
   private readonly inWorld = new Set<string>();
   private labels: SimAnomalyLabel[] = [];
@@ -96,6 +98,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   prepare(startTime: number): void {
     if (this.world !== undefined) return;
     this.chunk = simulatedDayFrom(this.opts, startTime);
+    this.anomalyFreeUntil = startTime + (this.opts.baselineMinutes ?? 10) * 60_000;
     this.world = createRadioWorld({
       seed: this.seed,
       ...(this.opts.site === undefined ? {} : { site: this.opts.site }),
@@ -217,7 +220,8 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
       const m = this.chunk.messages[this.cursor];
       if (m === undefined) {
         // Next simulated day: same devices (same seed), fresh anomaly schedule.
-        const next = simulatedDay(this.opts, this.chunk.end, 0);
+        // A baseline that runs past midnight (an agent started at 23:55) stays anomaly-free on the next day too.
+        const next = simulatedDay(this.opts, this.chunk.end, Math.max(0, this.anomalyFreeUntil - this.chunk.end));
         this.chunk = { ...next, devices: this.chunk.devices };
         this.labels = [...this.labels, ...next.anomalies].slice(-1000);
         this.cursor = 0;

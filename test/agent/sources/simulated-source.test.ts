@@ -53,7 +53,7 @@ function runFrom(start: number, seconds: number, options: ConstructorParameters<
   });
   for (let s = 0; s < seconds; s++) clock.advance(1000);
   void source.stop();
-  return { drafts, at };
+  return { drafts, at, source };
 }
 
 describe('SimulatedSource', () => {
@@ -129,6 +129,21 @@ describe('SimulatedSource', () => {
     const c = run(4, 3);
     expect(JSON.stringify(a.drafts)).toBe(JSON.stringify(b.drafts));
     expect(JSON.stringify(a.drafts)).not.toBe(JSON.stringify(c.drafts));
+  });
+
+  it('keeps the baseline free of anomalies when it runs past midnight into the next simulated day', () => {
+    const start = Date.UTC(2025, 5, 16, 23, 0, 0);
+    // 2 h of baseline from 23:00; with 20 anomalies per type a day, ~4 would otherwise fall between 00:00 and 01:00.
+    const { source } = runFrom(start, 2.5 * 3600, {
+      seed: 5,
+      devices: 6,
+      rate: 0.2,
+      anomaliesPerType: 20,
+      baselineMinutes: 120,
+    });
+    const labels = source.anomalies();
+    expect(labels.some((a) => a.start >= Date.UTC(2025, 5, 17, 1, 0, 0))).toBe(true);
+    expect(labels.filter((a) => a.start < start + 120 * 60_000)).toEqual([]);
   });
 
   it('labelled anomalies reach the probes: a signal drop lowers the device RSSI at every anchor', () => {
