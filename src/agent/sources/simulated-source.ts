@@ -221,7 +221,11 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
       if (m === undefined) {
         // Next simulated day: same devices (same seed), fresh anomaly schedule.
         // A baseline that runs past midnight (an agent started at 23:55) stays anomaly-free on the next day too.
-        const next = simulatedDay(this.opts, this.chunk.end, Math.max(0, this.anomalyFreeUntil - this.chunk.end));
+        const next = simulatedDay(
+          this.opts,
+          this.chunk.end,
+          Math.max(0, this.anomalyFreeUntil - this.chunk.end),
+        );
         this.chunk = { ...next, devices: this.chunk.devices };
         this.labels = [...this.labels, ...next.anomalies].slice(-1000);
         this.cursor = 0;
