@@ -42,6 +42,8 @@ export interface SimulatedSourceOptions {
 }
 
 const DAY = 24 * 3_600_000;
+const DEFAULT_SEED = 1;
+const DEFAULT_DEVICES = 5;
 const TICK_MS = 1000;
 
 function targetTypeOf(kind: SimAnchor['kind']): 'gateway' | 'access_point' | 'anchor' {
@@ -84,8 +86,8 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
 
   constructor(options: SimulatedSourceOptions = {}) {
     this.opts = options;
-    this.seed = options.seed ?? 1;
-    this.deviceCount = options.devices ?? 5;
+    this.seed = options.seed ?? DEFAULT_SEED;
+    this.deviceCount = options.devices ?? DEFAULT_DEVICES;
     this.rate = options.rate ?? 1;
     if (!Number.isInteger(this.deviceCount) || this.deviceCount < 1 || this.deviceCount > 1000) {
       throw new Error(`devices must be an integer 1..1000, got ${this.deviceCount}`);
@@ -98,7 +100,7 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   prepare(startTime: number): void {
     if (this.world !== undefined) return;
     this.chunk = simulatedDayFrom(this.opts, startTime);
-    this.anomalyFreeUntil = startTime + (this.opts.baselineMinutes ?? 10) * 60_000;
+    this.anomalyFreeUntil = baselineEnd(this.opts, startTime);
     this.world = createRadioWorld({
       seed: this.seed,
       ...(this.opts.site === undefined ? {} : { site: this.opts.site }),
@@ -392,11 +394,16 @@ export class SimulatedSource implements ProbeSource, CalibrationSampler {
   }
 }
 
+/** End of the anomaly-free baseline of a source started at `t`, epoch ms. */
+function baselineEnd(o: SimulatedSourceOptions, t: number): number {
+  return t + (o.baselineMinutes ?? 10) * 60_000;
+}
+
 /** One UTC day of device behaviour from the behaviour simulator, anomalies only after `anomalyFreeMs`. */
 function simulatedDay(o: SimulatedSourceOptions, dayStart: number, anomalyFreeMs: number): BehaviourChunk {
   return simulateBehaviour({
-    seed: o.seed ?? 1,
-    devices: o.devices ?? 5,
+    seed: o.seed ?? DEFAULT_SEED,
+    devices: o.devices ?? DEFAULT_DEVICES,
     start: dayStart,
     durationMs: DAY,
     updateIntervalMs: (o.updateIntervalSeconds ?? 30) * 1000,
@@ -414,7 +421,7 @@ function simulatedDay(o: SimulatedSourceOptions, dayStart: number, anomalyFreeMs
  */
 export function simulatedDayFrom(o: SimulatedSourceOptions, t: number): BehaviourChunk {
   const dayStart = Math.floor(t / DAY) * DAY;
-  const day = simulatedDay(o, dayStart, t - dayStart + (o.baselineMinutes ?? 10) * 60_000);
+  const day = simulatedDay(o, dayStart, baselineEnd(o, t) - dayStart);
   const present = new Map<string, BehaviourChunk['messages'][number]>();
   let i = 0;
   for (; i < day.messages.length; i++) {
