@@ -9,17 +9,23 @@ import { createTrustModel } from '../../../src/models/trust/trust-model.js';
 import { type Message, makeMessage, parseMessage } from '../../../src/protocol/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
-function run(seed: number, minutes: number, options: ConstructorParameters<typeof SimulatedSource>[0] = {}) {
-  const clock = new FakeClock(Date.UTC(2025, 5, 16, 10, 0, 0));
+/**
+ * A source started at `start`, run for `seconds` on a fake clock: what it emitted and when, and the messages the
+ * protocol would refuse.
+ */
+function runFrom(start: number, seconds: number, options: ConstructorParameters<typeof SimulatedSource>[0]) {
+  const clock = new FakeClock(start);
   const drafts: Draft[] = [];
+  const at: number[] = [];
   const invalid: string[] = [];
   let seq = 0;
-  const source = new SimulatedSource({ seed, ...options });
+  const source = new SimulatedSource(options);
   void source.start({
     clock,
     logger: pino({ level: 'silent' }),
     emit: (d) => {
       drafts.push(d);
+      at.push(clock.now());
       const check = parseMessage(
         makeMessage(d.type, 'sim_test_agent', d.data as never, new Date(clock.now())),
       );
@@ -28,32 +34,16 @@ function run(seed: number, minutes: number, options: ConstructorParameters<typeo
     },
     nextSequence: () => seq++,
   });
-  for (let s = 0; s < minutes * 60; s++) clock.advance(1000);
+  for (let s = 0; s < seconds; s++) clock.advance(1000);
   void source.stop();
   const of = <T extends Draft['type']>(type: T) =>
     drafts.filter((d): d is Extract<Draft, { type: T }> => d.type === type);
-  return { drafts, invalid, of, source, clock };
+  return { drafts, at, invalid, of, source, clock };
 }
 
-/** A source started at `start`, run for `seconds` on a fake clock: what it emitted, and when. */
-function runFrom(start: number, seconds: number, options: ConstructorParameters<typeof SimulatedSource>[0]) {
-  const clock = new FakeClock(start);
-  const drafts: Draft[] = [];
-  const at: number[] = [];
-  const source = new SimulatedSource(options);
-  void source.start({
-    clock,
-    logger: pino({ level: 'silent' }),
-    emit: (d) => {
-      drafts.push(d);
-      at.push(clock.now());
-      return true;
-    },
-    nextSequence: () => 0,
-  });
-  for (let s = 0; s < seconds; s++) clock.advance(1000);
-  void source.stop();
-  return { drafts, at, source };
+/** `minutes` of a source started on a Monday at 10:00 UTC. */
+function run(seed: number, minutes: number, options: ConstructorParameters<typeof SimulatedSource>[0] = {}) {
+  return runFrom(Date.UTC(2025, 5, 16, 10, 0, 0), minutes * 60, { seed, ...options });
 }
 
 describe('SimulatedSource', () => {
