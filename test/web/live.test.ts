@@ -41,8 +41,11 @@ function devicesReportedEarly(seed: number, startedAt: number): Set<string> {
  * on most weekdays 08:00–18:00 UTC), so with one fixed seed the test would see one device on some days and three on
  * others. The test takes the first seed whose network has at least two devices on it at `startedAt`.
  */
-function seedWithDevices(startedAt: number): number {
-  for (let seed = 1; seed <= 100; seed++) if (devicesReportedEarly(seed, startedAt).size >= 2) return seed;
+function seedWithDevices(startedAt: number): { seed: number; devices: Set<string> } {
+  for (let seed = 1; seed <= 100; seed++) {
+    const devices = devicesReportedEarly(seed, startedAt);
+    if (devices.size >= 2) return { seed, devices };
+  }
   throw new Error('no seed in 1..100 has two devices on the network now');
 }
 const AGENT_TOKEN = 'live-sim-agent-token-0123456789';
@@ -102,7 +105,7 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
   let hub: Proc | undefined;
   let agent: Proc | undefined;
   let agentStartedAt = 0;
-  let agentSeed = 1;
+  let agentNetwork: { seed: number; devices: Set<string> } = { seed: 1, devices: new Set() };
   let browser: Browser;
   let httpUrl: string;
   let wsUrl: string;
@@ -156,7 +159,7 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
     httpUrl = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
     // The simulated site's anchors carry the walk's ids: same radio world the model was trained on.
     agentStartedAt = Date.now();
-    agentSeed = seedWithDevices(agentStartedAt);
+    agentNetwork = seedWithDevices(agentStartedAt);
     agent = run([
       'agent',
       '--hub',
@@ -168,7 +171,7 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
       '--site',
       SITE,
       '--seed',
-      String(agentSeed),
+      String(agentNetwork.seed),
       '--devices',
       '3',
       '--rate',
@@ -207,12 +210,12 @@ describe.runIf(chromiumOk)('web dashboard, live: sbp hub + embedded worker + sbp
 
     // Devices appear in the table as the agent reports them. Which of the 3 are on the network depends on the time
     // of day, so it comes from the same seeded simulator, not a constant: the devices it reports in its first 30 s.
-    const expected = devicesReportedEarly(agentSeed, agentStartedAt);
+    const expected = agentNetwork.devices;
     expect(expected.size).toBeGreaterThanOrEqual(2);
     await expect
       .poll(() => page.locator('.device-list tbody tr').count(), {
         timeout: 30_000,
-        message: `seed ${agentSeed}, started ${new Date(agentStartedAt).toISOString()}, expected ${[...expected].join(', ')}`,
+        message: `seed ${agentNetwork.seed}, started ${new Date(agentStartedAt).toISOString()}, expected ${[...expected].join(', ')}`,
       })
       .toBe(expected.size);
     // ...and on the plan once the worker has located one from its probes.
