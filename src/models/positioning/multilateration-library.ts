@@ -12,8 +12,9 @@ import { MIN_DISTANCE_M } from './ranging.js';
 import { robustRho, robustWeight } from './robust.js';
 
 // The same robust fix solved with the well-kept general library (ml-levenberg-marquardt, on ml-matrix): the
-// baseline our own 2×2 solver is compared with in bench/positioning/solver-speed.ts. The library minimises Σ w²(y − f)², so
-// the robust loss is applied by an outer IRLS loop that re-sets the weights; same starts, same bounds.
+// baseline our own 2×2 solver is compared with in bench/positioning/solver-speed.ts. The library minimises
+// Σ w²(y − f)², so the robust loss is applied by an outer IRLS loop that re-sets the weights; same starts, same
+// bounds.
 
 const LN10 = Math.LN10;
 
