@@ -152,8 +152,9 @@ export class FingerprintNet {
    * The network's raw outputs (3 per member per row) by a plain forward pass over its dense layers' weights, copied
    * once out of TF.js. Per call, `model.predict` costs tens of µs of graph and tensor bookkeeping for a few thousand
    * multiply-adds; this loop costs a few µs (bench/positioning/positioner-speed.ts compares both; the test holds
-   * them equal to 1e-5). After the first layer, each member's units read only its own block of the layer before (the kernel is
-   * block-diagonal), so the loop skips the zeros between members. Weights are float32 as in TF.js, sums in float64.
+   * them equal to 1e-5). After the first layer, each member's units read only its own block of the layer before
+   * (the kernel is block-diagonal), so the loop skips the zeros between members. Weights are float32 as in TF.js,
+   * sums in float64.
    */
   forwardRows(rows: Float32Array, count: number, out: Float64Array): void {
     const layers = this.plainLayers();
