@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { type Logger, pino } from 'pino';
 import { type Agent, startAgent } from '../agent/agent.js';
 import { SPEC_BACKOFF } from '../agent/backoff.js';
@@ -17,7 +16,7 @@ import type { CalibrationSampler, ProbeContext, ProbeSource } from '../agent/pro
 import { createScanSource, type ScanSourceOptions } from '../agent/sources/scan-source.js';
 import { loadSite } from '../agent/sources/sim-adapter.js';
 import { createSimulatedSource, type SimulatedSourceOptions } from '../agent/sources/simulated-source.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 
 const USAGE = `usage: sbp agent --hub URL --agent-id ID --token T [options]
        sbp agent calibrate --agent-id ID --site SITE.json --out WALK.jsonl [--hub URL --token T] [options]
@@ -295,12 +294,7 @@ const SCAN_ONLY = [
 ] as const;
 
 function parse(argv: string[]): Values {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
-      .values as Values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseFlags(argv, OPTIONS) as Values;
 }
 
 function time(): string {

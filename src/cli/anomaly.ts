@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { DatasetError, readLabelledCsv } from '../training/anomaly/csv-dataset.js';
 import { evaluateDataset } from '../training/anomaly/evaluate-csv.js';
 import { publishAnomalyVersion } from '../training/anomaly/model-io.js';
 import { trainAnomalyFromCapture } from '../training/anomaly/train-from-capture.js';
 import { readLatest } from '../training/model-dir.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 
 const USAGE = `usage:
   sbp anomaly evaluate --csv FILE [--label-column NAME] [--json] [--seed N] [--trees N] [--samples N] [--no-baseline]
@@ -51,18 +50,14 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 const fmt = (v: number, d = 4) => v.toFixed(d);
 
 async function evaluate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      csv: { type: 'string' },
-      'label-column': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      seed: { type: 'string' },
-      trees: { type: 'string' },
-      samples: { type: 'string' },
-      'no-baseline': { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseFlags(argv, {
+    csv: { type: 'string' },
+    'label-column': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    seed: { type: 'string' },
+    trees: { type: 'string' },
+    samples: { type: 'string' },
+    'no-baseline': { type: 'boolean', default: false },
   });
   if (values.csv === undefined) throw new UsageError('evaluate needs --csv FILE');
   const seed = int('seed', values.seed, 0);
@@ -121,19 +116,15 @@ async function evaluate(argv: string[]): Promise<number> {
 }
 
 async function train(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      baseline: { type: 'string' },
-      out: { type: 'string' },
-      budget: { type: 'string' },
-      seed: { type: 'string' },
-      trees: { type: 'string' },
-      samples: { type: 'string' },
-      'score-interval': { type: 'string' },
-      devices: { type: 'string' },
-    },
-    strict: true,
+  const values = parseFlags(argv, {
+    baseline: { type: 'string' },
+    out: { type: 'string' },
+    budget: { type: 'string' },
+    seed: { type: 'string' },
+    trees: { type: 'string' },
+    samples: { type: 'string' },
+    'score-interval': { type: 'string' },
+    devices: { type: 'string' },
   });
   if (values.baseline === undefined) throw new UsageError('train needs --baseline CAPTURE.jsonl');
   if (values.out === undefined) throw new UsageError('train needs --out MODEL_DIR');
@@ -180,15 +171,8 @@ export const command: Command = {
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;
-    try {
-      if (sub === 'evaluate') return await evaluate(rest);
-      if (sub === 'train') return await train(rest);
-    } catch (error) {
-      if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-        throw new UsageError(error.message);
-      }
-      throw error;
-    }
+    if (sub === 'evaluate') return await evaluate(rest);
+    if (sub === 'train') return await train(rest);
     throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`);
   },
 };

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Agent, startAgent } from '../agent/agent.js';
@@ -13,7 +12,7 @@ import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
 import { type OpenedPipeline, openPipeline } from '../ingest/open-pipeline.js';
 import type { PipelineOptions } from '../ingest/pipeline.js';
 import { readLatest } from '../training/model-dir.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 import { LiveView } from './demo-view.js';
 import { command as trainCommand } from './train.js';
 
@@ -105,12 +104,7 @@ async function listenWithFallback(hub: Hub): Promise<string> {
 class PortTaken extends Error {}
 
 async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values: Record<string, string | undefined> = parseFlags(argv, OPTIONS);
   const port = num(values, 'port', 8080, (n) => Number.isInteger(n) && n >= 0 && n < 65_536);
   const host = values.host ?? '127.0.0.1';
   const devices = num(values, 'devices', 5, (n) => Number.isInteger(n) && n >= 1 && n <= 500);

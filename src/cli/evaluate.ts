@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { AnchorReading } from '../models/contracts/positioning.js';
 import { createPositioner } from '../models/positioning/positioner.js';
 import { summariseErrors } from '../models/positioning/stats.js';
@@ -9,7 +8,7 @@ import { loadPositioningModel } from '../training/positioning/model-store.js';
 import { type CalibrationSample, samplesFromMessages } from '../training/positioning/samples.js';
 import { describeWalkRead, readWalkFile } from '../training/walk-file.js';
 import type { Command } from './command.js';
-import { UsageError } from './command.js';
+import { parseFlags, UsageError } from './command.js';
 import { createProgress, formatErrorTable } from './train.js';
 
 const USAGE = [
@@ -75,23 +74,13 @@ export const command: Command = {
   summary: 'evaluate a model directory on a walk: mean/median/p90 error, room accuracy',
   usage: USAGE,
   async run(argv) {
-    let values: { model?: string; input?: string; json?: boolean; track?: boolean; report?: string };
-    try {
-      values = parseArgs({
-        args: argv,
-        options: {
-          model: { type: 'string' },
-          input: { type: 'string' },
-          json: { type: 'boolean' },
-          track: { type: 'boolean' },
-          report: { type: 'string' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      json: { type: 'boolean' },
+      track: { type: 'boolean' },
+      report: { type: 'string' },
+    });
     if (values.model === undefined) throw new UsageError('--model MODEL_DIR is required');
     if (values.input === undefined) throw new UsageError('--input TEST.jsonl is required');
     let versionPath: string;

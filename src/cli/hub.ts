@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ZodError } from 'zod';
@@ -9,7 +8,7 @@ import { dashboardPlugin } from '../hub/dashboard/dashboard-plugin.js';
 import { type HubConfigInput, parseHubConfig, TokenFile } from '../hub/hub-config.js';
 import { type OpenedPipeline, openPipeline } from '../ingest/open-pipeline.js';
 import type { PipelineOptions } from '../ingest/pipeline.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 import { parseDuration } from './duration.js';
 
 const USAGE = `usage: sbp hub --tokens FILE [options]
@@ -148,12 +147,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values: Record<string, string | undefined> = parseFlags(argv, OPTIONS);
   const tokens = readTokens(values.tokens);
   let config: ReturnType<typeof parseHubConfig>;
   try {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadModelSet } from '../ingest/load-model-set.js';
 import type { WorkerModels } from '../ingest/worker-models.js';
 import type { Site } from '../models/positioning/site.js';
@@ -16,7 +15,7 @@ import { renderReport } from '../report/index.js';
 import { resolveVersionPath } from '../training/model-dir.js';
 import { hasPositioningModel, loadPositioningModel } from '../training/positioning/model-store.js';
 import { readSiteFile } from '../training/site-file.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 
 const USAGE = `usage: sbp replay --input CAPTURE.jsonl [options]
 
@@ -164,12 +163,7 @@ export const command: Command = {
   summary: 'replay a captured dataset through the worker code, with metrics and an HTML report',
   usage: USAGE,
   async run(argv) {
-    let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-    try {
-      ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, OPTIONS);
     const input = values.input;
     if (input === undefined) throw new UsageError('--input is required');
     try {

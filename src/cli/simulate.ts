@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { writeDatasets } from '../replay/simulate-datasets.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 
 const USAGE = `usage: sbp simulate --out DIR [--seed N]
 
@@ -29,12 +28,7 @@ export const command: Command = {
   summary: 'generate seeded datasets: site, calibration walk, a day of traffic with labelled anomalies',
   usage: USAGE,
   async run(argv) {
-    let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-    try {
-      ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, OPTIONS);
     if (values.out === undefined) throw new UsageError('--out is required');
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isSafeInteger(seed) || seed < 0) {

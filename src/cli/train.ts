@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ESTIMATORS, type EstimatorName } from '../models/positioning/fix.js';
 import { writeTrainingReport } from '../replay/walk-report.js';
@@ -17,7 +16,7 @@ import { type PositioningTrainReport, trainPositioning } from '../training/posit
 import { readSiteFile, SiteFileError } from '../training/site-file.js';
 import { describeWalkRead, readWalkFile } from '../training/walk-file.js';
 import type { Command } from './command.js';
-import { UsageError } from './command.js';
+import { parseFlags, UsageError } from './command.js';
 import { anomalyTrainStep } from './train-anomaly-step.js';
 
 // `sbp train`: trains every model family whose inputs are given into one new version of a model directory, then
@@ -336,13 +335,7 @@ export const command: Command = {
       seed: { type: 'string' },
     };
     for (const s of TRAIN_STEPS) Object.assign(options, s.options);
-    let values: TrainFlagValues;
-    try {
-      values = parseArgs({ args: argv, options, strict: true, allowPositionals: false })
-        .values as TrainFlagValues;
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values: TrainFlagValues = parseFlags(argv, options);
     const out = values.out;
     if (typeof out !== 'string') throw new UsageError('--out MODEL_DIR is required');
     const seed = numberFlag(values, 'seed', 1, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32);

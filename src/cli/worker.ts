@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -12,7 +11,7 @@ import type { PipelineTuning } from '../ingest/pipeline-tuning.js';
 import { CALIBRATION_FILE } from '../store/calibration-log.js';
 import { readRedisCalibrations } from '../store/redis-ingest-store.js';
 import { redisKeys } from '../store/redis-keys.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, parseFlags, UsageError } from './command.js';
 import { parseDuration } from './duration.js';
 
 const USAGE = `usage: sbp worker --redis URL [options]
@@ -84,12 +83,7 @@ const WorkerConfig = z.object({
 type WorkerConfig = z.infer<typeof WorkerConfig>;
 
 function parseConfig(argv: string[]): WorkerConfig {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values: Record<string, string | undefined> = parseFlags(argv, OPTIONS);
   const redis = values.redis ?? process.env.REDIS_URL;
   if (redis === undefined) {
     throw new UsageError(

@@ -9,6 +9,17 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const COMMANDS = ['demo', 'hub', 'worker', 'agent', 'train', 'evaluate', 'anomaly', 'replay', 'simulate'];
 
+/** bin/sbp.js run by this Node directly: what npx runs, without npx's own start-up. */
+async function sbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [resolve(ROOT, 'bin/sbp.js'), ...args], { cwd: ROOT });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
 async function npxSbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     // --no-install: the package's own bin, never a download.
@@ -43,5 +54,17 @@ describe('npx sbp', () => {
     const unknown = await npxSbp(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+
+  it('an unknown flag is a usage error of its command (exit 2, the usage printed), never a crash', async () => {
+    const cases = COMMANDS.map((c) => (c === 'anomaly' ? [c, 'evaluate'] : [c]));
+    const results = await Promise.all(cases.map((c) => sbp([...c, '--bogus'])));
+    results.forEach((r, i) => {
+      const name = cases[i]![0]!;
+      expect(r.code, name).toBe(2);
+      expect(r.stderr, name).toMatch(new RegExp(`^sbp ${name}: Unknown option '--bogus'`));
+      expect(r.stderr, name).toMatch(/usage/i);
+      expect(r.stderr, name).not.toMatch(/\n\s+at /);
+    });
   });
 });
