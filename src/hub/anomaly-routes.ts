@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatPath } from '../protocol/index.js';
 import type { AnomalyFeedbackStore, StoredAnomaly, StoredVerdict } from '../store/anomaly-feedback-store.js';
 import type { HubPlugin } from './build-hub.js';
-import { sendError } from './rest-routes.js';
+import { sendError, sendInvalidBody } from './rest-routes.js';
 
 /** `POST /api/anomalies/:anomalyId/feedback` body. */
 export const AnomalyVerdictBody = z.strictObject({ verdict: z.enum(['fine', 'real']) });
@@ -122,16 +121,7 @@ export function anomalyPlugin(options: AnomalyApiOptions): HubPlugin {
       '/api/anomalies/:anomalyId/feedback',
       async (request, reply) => {
         const body = AnomalyVerdictBody.safeParse(request.body);
-        if (!body.success) {
-          const issue = body.error.issues[0];
-          const path = issue === undefined ? '' : formatPath(issue.path);
-          return sendError(
-            reply,
-            400,
-            'INVALID_DATA',
-            `body must be {"verdict": "fine" | "real"}${path ? ` (at ${path})` : ''}`,
-          );
-        }
+        if (!body.success) return sendInvalidBody(reply, body.error, '{"verdict": "fine" | "real"}');
         const id = request.params.anomalyId;
         try {
           const a = await store.anomaly(id);

@@ -31,6 +31,13 @@ export function sendError(
   return reply.code(statusCode).send({ statusCode, code, error, message });
 }
 
+/** 400 INVALID_DATA for a request body its schema refused: the shape expected, and where the body left it. */
+export function sendInvalidBody(reply: FastifyReply, error: z.ZodError, expected: string): FastifyReply {
+  const issue = error.issues[0];
+  const path = issue === undefined ? '' : formatPath(issue.path);
+  return sendError(reply, 400, 'INVALID_DATA', `body must be ${expected}${path ? ` (at ${path})` : ''}`);
+}
+
 /** The request's principal, from `Authorization: Bearer` or `?token=`; undefined when missing or unknown. */
 export function authenticateRequest(ctx: HubContext, request: FastifyRequest): Principal | undefined {
   return ctx.tokens.authenticate(tokenFromRequest(request.headers, request.url));
@@ -128,16 +135,8 @@ export async function registerRestRoutes(app: FastifyInstance, ctx: HubContext):
 
     api.post<{ Params: { id: string } }>('/api/devices/:id/trust', async (request, reply) => {
       const body = TrustDecisionBody.safeParse(request.body);
-      if (!body.success) {
-        const issue = body.error.issues[0];
-        const path = issue === undefined ? '' : formatPath(issue.path);
-        return sendError(
-          reply,
-          400,
-          'INVALID_DATA',
-          `body must be {"decision": "approve" | "block" | "reset"}${path ? ` (at ${path})` : ''}`,
-        );
-      }
+      if (!body.success)
+        return sendInvalidBody(reply, body.error, '{"decision": "approve" | "block" | "reset"}');
       const record = await decideTrust(ctx, request.params.id, body.data.decision);
       if (record === undefined) return sendError(reply, 404, 'NOT_FOUND', `no device ${request.params.id}`);
       return record;

@@ -276,7 +276,10 @@ describe('REST API', () => {
       payload: { decision: 'maybe' },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'INVALID_DATA' });
+    expect(bad.json()).toMatchObject({
+      code: 'INVALID_DATA',
+      message: 'body must be {"decision": "approve" | "block" | "reset"} (at decision)',
+    });
     const unknown = await app.inject({
       method: 'POST',
       url: '/api/devices/nope/trust',
