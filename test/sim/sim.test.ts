@@ -48,6 +48,24 @@ describe('positioning simulator', () => {
     expect(meanRssi(s.site, s.radio, ch, 3, 0)).toBeCloseTo(-59 - 30 * Math.log10(Math.hypot(3, 1.4)), 9);
   });
 
+  it("at z = 2.4 m it is their harness's geometry: RSSI from the distance in x and y only", () => {
+    // AccuracyRunner.cs draws rssi = −59 − 30·log10(√(dx² + dy²)) for nodes hung at 2.4 m: a device in their plane.
+    const s = espresenseScenario({ deviceHeight: 2.4 });
+    const channels = anchorChannels(s.site, s.radio, new Rng(1));
+    for (const a of s.site.anchors) {
+      const ch = channels.get(a.id)!;
+      for (const [x, y] of [
+        [0.5, 0.5],
+        [3, 2],
+        [5.5, 3.5],
+      ] as const)
+        expect(meanRssi(s.site, s.radio, ch, x, y)).toBeCloseTo(
+          -59 - 30 * Math.log10(Math.hypot(x - a.x, y - a.y)),
+          9,
+        );
+    }
+  });
+
   it('its noise is what it says: σ 2.5 dB and 10 % of samples 6 dB down', () => {
     const s = espresenseScenario();
     const ch = anchorChannels(s.site, s.radio, new Rng(1)).get(s.site.anchors[0]!.id)!;
