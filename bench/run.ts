@@ -14,10 +14,26 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {};
 const NAMES = ['hub', 'pipeline', 'positioning', 'anomaly', 'replay', 'dashboard', 'agent'] as const;
 for (const name of NAMES) BENCHES[name] = () => import(`./${name}.js`) as Promise<BenchModule>;
 
+const USAGE = `usage: npm run bench -- [--quick] [--write] [name ...]
+
+Runs the benchmarks (all, or the named ones: ${NAMES.join(', ')}) and prints their tables.
+  --quick   fewer seeds and repetitions (a smoke run; its figures are not the published ones)
+  --write   replace the sections of the benchmarks run in docs/benchmarks.md with this run's results`;
+
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknownFlag = args.find((a) => a.startsWith('-') && a !== '--quick' && a !== '--write');
+if (unknownFlag !== undefined) {
+  // A mistyped flag must not fall through to "run everything" (the full set takes over an hour).
+  console.error(`unknown option "${unknownFlag}"\n\n${USAGE}`);
+  process.exit(2);
+}
 const quick = args.includes('--quick');
 const write = args.includes('--write');
-const selected = args.filter((a) => !a.startsWith('--'));
+const selected = args.filter((a) => !a.startsWith('-'));
 const names = selected.length > 0 ? selected : [...NAMES];
 
 const results: Array<{ name: string; results: BenchResult[]; seconds: number }> = [];
