@@ -1,12 +1,12 @@
 // 4. Solver speed: ours against the library baseline on the same terms.
 
 import {
-  buildTerms,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
   solveMultilateration,
 } from '../../src/models/positioning/multilateration.js';
 import { solveMultilaterationWithLibrary } from '../../src/models/positioning/multilateration-library.js';
+import { buildTerms } from '../../src/models/positioning/multilateration-terms.js';
 import type { AnchorRanging } from '../../src/models/positioning/ranging.js';
 import { Rng } from '../../src/sim/index.js';
 import { markdownTable } from '../markdown-table.js';

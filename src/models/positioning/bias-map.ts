@@ -1,4 +1,4 @@
-import type { Bounds } from './multilateration.js';
+import type { Bounds } from './multilateration-params.js';
 
 // Location-dependent ranging bias ("radio map of residuals"). The log-distance and linear-range models are right
 // on average but walls and reflections make each anchor read long or short in some places. From the walk we know

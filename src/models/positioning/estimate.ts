@@ -5,15 +5,9 @@ import { fuseFixesRobust } from './fusion.js';
 import { predictKnn } from './knn.js';
 import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
-import {
-  type AnchorPosition,
-  type AnchorTermTemplates,
-  countAnchors,
-  priorTerms,
-  solveMultilateration,
-  TermPool,
-  termTemplates,
-} from './multilateration.js';
+import { type AnchorPosition, solveMultilateration } from './multilateration.js';
+import { type AnchorTermTemplates, TermPool, termTemplates } from './multilateration-templates.js';
+import { countAnchors, priorTerms } from './multilateration-terms.js';
 import type { Observation } from './observation.js';
 import type { AnchorRanging } from './ranging.js';
 import { roomProbabilities } from './rooms.js';

@@ -1,13 +1,12 @@
 import { levenbergMarquardt as mlLevenbergMarquardt } from 'ml-levenberg-marquardt';
 import {
   type Bounds,
-  countAnchors,
   covarianceAt,
   type MultilaterationParams,
   type SolveResult,
-  startPoints,
-  type Term,
 } from './multilateration.js';
+import { startPoints } from './multilateration-start-grid.js';
+import { countAnchors, type Term } from './multilateration-terms.js';
 import { MIN_DISTANCE_M } from './ranging.js';
 import { robustRho, robustWeight } from './robust.js';
 

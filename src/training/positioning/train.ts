@@ -13,13 +13,11 @@ import {
 } from '../../models/positioning/model.js';
 import {
   type AnchorPosition,
-  buildTerms,
-  countAnchors,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
-  priorTerms,
   solveMultilateration,
 } from '../../models/positioning/multilateration.js';
+import { buildTerms, countAnchors, priorTerms } from '../../models/positioning/multilateration-terms.js';
 import type { AnchorRanging } from '../../models/positioning/ranging.js';
 import { defaultRobustK } from '../../models/positioning/robust.js';
 import type { Site } from '../../models/positioning/site.js';

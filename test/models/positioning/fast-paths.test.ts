@@ -15,20 +15,22 @@ import {
 } from '../../../src/models/positioning/knn.js';
 import { type Cov2, chol2 } from '../../../src/models/positioning/linalg2.js';
 import {
-  bestSeparatedCells,
-  buildTerms,
   DEFAULT_MULTILATERATION,
-  evaluateAt,
-  evaluatePlain,
   type MultilaterationParams,
-  priorTerms,
-  searchBox,
   solveMultilateration,
+} from '../../../src/models/positioning/multilateration.js';
+import { evaluateAt, evaluatePlain } from '../../../src/models/positioning/multilateration-cost.js';
+import {
+  bestSeparatedCells,
+  searchBox,
   startPoints,
+} from '../../../src/models/positioning/multilateration-start-grid.js';
+import {
   TermPool,
   termsFromTemplates,
   termTemplates,
-} from '../../../src/models/positioning/multilateration.js';
+} from '../../../src/models/positioning/multilateration-templates.js';
+import { buildTerms, priorTerms } from '../../../src/models/positioning/multilateration-terms.js';
 import type { AnchorRanging } from '../../../src/models/positioning/ranging.js';
 import {
   insidePolygon,

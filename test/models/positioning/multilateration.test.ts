@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildTerms,
   DEFAULT_MULTILATERATION,
   type MultilaterationParams,
-  priorTerms,
   solveMultilateration,
 } from '../../../src/models/positioning/multilateration.js';
 import { solveMultilaterationWithLibrary } from '../../../src/models/positioning/multilateration-library.js';
+import { buildTerms, priorTerms } from '../../../src/models/positioning/multilateration-terms.js';
 import type { AnchorRanging } from '../../../src/models/positioning/ranging.js';
 import { Rng } from '../../../src/sim/prng.js';
 
