@@ -66,5 +66,6 @@ describe('npx sbp', () => {
       expect(r.stderr, name).toMatch(/usage/i);
       expect(r.stderr, name).not.toMatch(/\n\s+at /);
     });
-  });
+    // Nine processes loading their commands at once: slow on a loaded 2-core machine.
+  }, 60_000);
 });
