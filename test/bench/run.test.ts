@@ -1,22 +1,14 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { type ProcessResult, runProcess } from '../helpers/run-process.js';
 
 // `npm run bench` runs every benchmark (over an hour on 2 cores) unless told which: a flag it does not know must
 // stop it with its usage, not fall through to the full run.
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['bin/run-ts.js', 'bench/run.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function bench(args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['bin/run-ts.js', 'bench/run.ts', ...args], { cwd: ROOT });
 }
 
 describe('npm run bench', () => {

@@ -1,34 +1,20 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { type ProcessResult, runProcess } from '../helpers/run-process.js';
 
 // The `sbp` command as a user reaches it right after `npm install`: through npx, with no build step.
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const COMMANDS = ['demo', 'hub', 'worker', 'agent', 'train', 'evaluate', 'anomaly', 'replay', 'simulate'];
 
 /** bin/sbp.js run by this Node directly: what npx runs, without npx's own start-up. */
-async function sbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [resolve(ROOT, 'bin/sbp.js'), ...args], { cwd: ROOT });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function sbp(args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [resolve(ROOT, 'bin/sbp.js'), ...args], { cwd: ROOT });
 }
 
-async function npxSbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // --no-install: the package's own bin, never a download.
-    const r = await run('npx', ['--no-install', 'sbp', ...args], { cwd: ROOT });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function npxSbp(args: string[]): Promise<ProcessResult> {
+  // --no-install: the package's own bin, never a download.
+  return runProcess('npx', ['--no-install', 'sbp', ...args], { cwd: ROOT });
 }
 
 describe('npx sbp', () => {

@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSimulatedWorld } from '../../src/sim/index.js';
+import { type ProcessResult, runProcess } from '../helpers/run-process.js';
 
 // `sbp train` and `sbp evaluate` end to end, as a user runs them: real processes, real files.
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'sbp-cli-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,17 +30,11 @@ writeFileSync(
     .join('\n'),
 );
 
-async function sbp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['bin/sbp.js', ...args], {
-      cwd: join(import.meta.dirname, '../..'),
-      env: { ...process.env, CI: '' },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function sbp(args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['bin/sbp.js', ...args], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, CI: '' },
+  });
 }
 
 describe('sbp train / sbp evaluate', () => {

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcessResult, runProcess } from '../helpers/run-process.js';
 import { buildFixture, type Fixture } from './fixtures.js';
 
-const run = promisify(execFile);
 const SBP = resolve(import.meta.dirname, '../../bin/sbp.js');
 const dir = mkdtempSync(join(tmpdir(), 'sbp-cli-replay-'));
 let fx: Fixture;
@@ -15,14 +13,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function sbp(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [SBP, 'replay', ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function sbp(...args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [SBP, 'replay', ...args], { timeout: 60_000 });
 }
 
 describe('sbp replay', () => {

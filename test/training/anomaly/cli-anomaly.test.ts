@@ -1,28 +1,20 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom, gaussian } from '../../../src/models/anomaly/random.js';
 import { simulateTraffic } from '../../../src/sim/traffic/simulate-traffic.js';
 import { loadBehaviourModel } from '../../../src/training/anomaly/model-io.js';
 import { readLatest } from '../../../src/training/model-dir.js';
+import { type ProcessResult, runProcess } from '../../helpers/run-process.js';
 
 // `sbp anomaly …` end to end, as a user runs it (lives here because test/cli/ is not this area's folder).
-const run = promisify(execFile);
 const SBP = resolve(import.meta.dirname, '../../../bin/sbp.js');
 const SHARED = resolve(import.meta.dirname, '../../../../shared/datasets/anomaly/breastw.csv');
 
-async function sbp(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [SBP, 'anomaly', ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function sbp(...args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [SBP, 'anomaly', ...args], { timeout: 60_000 });
 }
 
 function lastJson(stdout: string): Record<string, unknown> {
