@@ -1,7 +1,7 @@
 import type { BiasGrid } from './bias-map.js';
 import type { AnchorPosition, Bounds, MultilaterationParams } from './multilateration-params.js';
 import { searchBox, termTable } from './multilateration-start-grid.js';
-import { makeTerm, type Term } from './multilateration-terms.js';
+import { channelTemplate, makeTerm, type Term } from './multilateration-terms.js';
 import type { Observation } from './observation.js';
 import type { AnchorRanging } from './ranging.js';
 
@@ -34,35 +34,14 @@ export function termTemplates(
     const r = ranging.get(id);
     if (!r) continue;
     const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
-    const common = { ax: a.x, ay: a.y, dz2, anchor: id };
-    let range: Omit<Term, 'value'> | null = null;
-    if (params.useRtt && r.rtt?.informative) {
-      range = {
-        ...common,
-        bias: bias?.get(`${id}|range`),
-        logScale: bias?.get(`${id}|range|ls`),
-        table: undefined,
-        kind: 0,
-        sigma: r.rtt.sigmaM,
-        p0: 0,
-        n10: 0,
-      };
-      range.table = termTable(range, box, params.gridPoints);
-    }
-    let rssi: Omit<Term, 'value'> | null = null;
-    if (params.useRssi && r.rssi) {
-      rssi = {
-        ...common,
-        bias: bias?.get(`${id}|rssi`),
-        logScale: bias?.get(`${id}|rssi|ls`),
-        table: undefined,
-        kind: 1,
-        sigma: r.rssi.sigmaDb,
-        p0: r.rssi.p0,
-        n10: 10 * r.rssi.exponent,
-      };
-      rssi.table = termTable(rssi, box, params.gridPoints);
-    }
+    const range =
+      params.useRtt && r.rtt?.informative ? channelTemplate(id, a, dz2, 0, r.rtt.sigmaM, 0, 0, bias) : null;
+    if (range) range.table = termTable(range, box, params.gridPoints);
+    const rssi =
+      params.useRssi && r.rssi
+        ? channelTemplate(id, a, dz2, 1, r.rssi.sigmaDb, r.rssi.p0, 10 * r.rssi.exponent, bias)
+        : null;
+    if (rssi) rssi.table = termTable(rssi, box, params.gridPoints);
     if (range || rssi) {
       out.set(id, { range, rssi, offsetM: r.rtt?.offsetM ?? 0, scale: r.rtt?.scale ?? 1 });
     }

@@ -69,10 +69,11 @@ export function makeTerm(t: Omit<Term, 'value'>, value: number): Term {
 }
 
 /**
- * One range (kind 0) or RSSI (kind 1) term of `buildTerms`: the two channels differ only in kind, σ, p0, n10, the
- * value and the keys of their bias maps (`${anchor}|range` or `${anchor}|rssi`, `|ls` appended for the local σ).
+ * One range (kind 0) or RSSI (kind 1) term without its value (no start-grid table): what `buildTerms` measures into
+ * and `termTemplates` precomputes. The two channels differ only in kind, σ, p0, n10 and the keys of their bias maps
+ * (`${anchor}|range` or `${anchor}|rssi`, `|ls` appended for the local σ).
  */
-function channelTerm(
+export function channelTemplate(
   anchor: string,
   a: AnchorPosition,
   dz2: number,
@@ -80,26 +81,22 @@ function channelTerm(
   sigma: number,
   p0: number,
   n10: number,
-  value: number,
   bias: ReadonlyMap<string, BiasGrid> | undefined,
-): Term {
+): Omit<Term, 'value'> {
   const channel = kind === 0 ? 'range' : 'rssi';
-  return makeTerm(
-    {
-      bias: bias?.get(`${anchor}|${channel}`),
-      logScale: bias?.get(`${anchor}|${channel}|ls`),
-      table: undefined,
-      ax: a.x,
-      ay: a.y,
-      dz2,
-      kind,
-      sigma,
-      p0,
-      n10,
-      anchor,
-    },
-    value,
-  );
+  return {
+    bias: bias?.get(`${anchor}|${channel}`),
+    logScale: bias?.get(`${anchor}|${channel}|ls`),
+    table: undefined,
+    ax: a.x,
+    ay: a.y,
+    dz2,
+    kind,
+    sigma,
+    p0,
+    n10,
+    anchor,
+  };
 }
 
 export function buildTerms(
@@ -116,11 +113,19 @@ export function buildTerms(
     if (!a || !r) continue;
     const dz2 = a.z === undefined ? 0 : (a.z - params.deviceHeight) ** 2;
     if (params.useRtt && o.range !== undefined && r.rtt?.informative) {
-      terms.push(channelTerm(o.anchorId, a, dz2, 0, r.rtt.sigmaM, 0, 0, correctRange(r.rtt, o.range), bias));
+      terms.push(
+        makeTerm(
+          channelTemplate(o.anchorId, a, dz2, 0, r.rtt.sigmaM, 0, 0, bias),
+          correctRange(r.rtt, o.range),
+        ),
+      );
     }
     if (params.useRssi && o.rssi !== undefined && r.rssi) {
       terms.push(
-        channelTerm(o.anchorId, a, dz2, 1, r.rssi.sigmaDb, r.rssi.p0, 10 * r.rssi.exponent, o.rssi, bias),
+        makeTerm(
+          channelTemplate(o.anchorId, a, dz2, 1, r.rssi.sigmaDb, r.rssi.p0, 10 * r.rssi.exponent, bias),
+          o.rssi,
+        ),
       );
     }
   }
