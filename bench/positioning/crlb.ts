@@ -17,6 +17,7 @@ import { samplesFromMessages } from '../../src/training/positioning/samples.js';
 import { trainPositioning } from '../../src/training/positioning/train.js';
 import { markdownTable } from '../markdown-table.js';
 import type { BenchResult } from '../types.js';
+import { HEIGHTS } from './espresense.js';
 import { f2, meanOf, spread } from './format.js';
 import { knownParameterModel } from './known-parameter-model.js';
 
@@ -24,8 +25,8 @@ export async function crlb(quick: boolean): Promise<BenchResult> {
   const reps = quick ? 10 : 60;
   const walks = quick ? 3 : 10;
   const rows: Array<Array<string | number>> = [];
-  // 2.4 m: the device in the stations' plane, the geometry of their harness (espresense.ts); 0 and 1 m: below them.
-  for (const h of [2.4, 0, 1]) {
+  // The ESPresense bench's heights: 2.4 m, their harness's geometry (the device in the stations' plane); 0 and 1 m.
+  for (const [h] of HEIGHTS) {
     const base = espresenseScenario({ deviceHeight: h });
     // The bound is that of the Gaussian part: no multipath here.
     const s: Scenario = { ...base, radio: { ...base.radio, multipathProbability: 0 } };

@@ -24,7 +24,7 @@ import { knownParameterModel } from './known-parameter-model.js';
 // the floor plane (dx, dy: no z), so its device is in the stations' plane: 2.4 m here, the like-for-like geometry.
 // The scenario note asks for z = 0 and 1 m as well: a device below ceiling nodes has a flatter RSSI-distance curve
 // near them, a harder geometry than theirs.
-const HEIGHTS: ReadonlyArray<readonly [number, string]> = [
+export const HEIGHTS: ReadonlyArray<readonly [number, string]> = [
   [2.4, '2.4 (their geometry)'],
   [0, '0'],
   [1, '1'],
