@@ -170,6 +170,21 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     const { path } = await createVersionDir(join(dir, 'joint-models'));
     await savePositioningModel(path, model);
     expect((await loadPositioningModel(path)).data.fusion.mode).toBe('joint');
+
+    // The prior's strength is searched: held to the product fusion's weights (×1 only), the joint mode scores worse
+    // on this walk, and the searched model's kNN weight is that one scaled by a strength tried.
+    const fixed = await trainPositioning(jointWalk, w.site, {
+      seed: 4,
+      folds: 3,
+      deviceHeight: 1,
+      estimators: ['multilateration', 'knn'],
+      jointPriorStrengths: [1],
+    });
+    expect(fixed.report.chosen.mode).toBe('joint');
+    expect(report.cv.fusion!.meanError).toBeLessThan(fixed.report.cv.fusion!.meanError - 1e-3);
+    const ratio = model.data.fusion.weights[1]! / fixed.model.data.fusion.weights[1]!;
+    expect([0.25, 0.5, 2, 4]).toContain(ratio);
+    expect(model.data.fusion.weights[0]).toBe(fixed.model.data.fusion.weights[0]);
   });
 
   it('trains a fingerprint ensemble of three where no anchor is placed (no multilateration), one otherwise', async () => {
