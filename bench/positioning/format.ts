@@ -1,6 +1,7 @@
 // Number formatting and summary statistics shared by the positioning benchmark's tables.
 
 export const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
+export const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
 export const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '—');
 export const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—');
 export const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);

@@ -15,13 +15,22 @@ import {
   pairedBootstrapOverPoints,
 } from '../../src/training/positioning/point-bootstrap.js';
 import { type CalibrationSample, samplesFromMessages } from '../../src/training/positioning/samples.js';
-import { trainPositioning } from '../../src/training/positioning/train.js';
+import { type PositioningTrainResult, trainPositioning } from '../../src/training/positioning/train.js';
 import { readSiteFile } from '../../src/training/site-file.js';
 import { readWalkFile } from '../../src/training/walk-file.js';
 import { markdownTable } from '../markdown-table.js';
 import { referenceKnn } from '../reference-knn.js';
 import type { BenchResult } from '../types.js';
-import { f2, meanOf, pct, spread } from './format.js';
+import { f2, f3, meanOf, pct, spread } from './format.js';
+import {
+  type HalfWalkFigures,
+  halfWalkStudy,
+  lowestMean,
+  lowestThreeFigures,
+  restricted,
+  type SelectionRule,
+  withinStandardErrors,
+} from './fusion-selection.js';
 import { datasetsDir, emptyScans } from './real-data-files.js';
 
 interface Reference {
@@ -70,6 +79,16 @@ function beatsReferences(
   );
 }
 
+// The fusion-selection rules the half-walk study compares; the first is training's own, the second its baseline.
+const BASELINE_RULE = 'lowest CV mean, joint prior ×1 only (before 2026-11-26)';
+const SELECTION_RULES: Record<string, SelectionRule> = {
+  'lowest CV mean (training’s rule)': lowestMean,
+  [BASELINE_RULE]: restricted((c) => c.priorStrength === 1),
+  'simplest within 1 standard error': withinStandardErrors(1),
+  'simplest within ½ standard error': withinStandardErrors(0.5),
+  'lowest mean + median + p90': lowestThreeFigures,
+};
+
 function standingDeviceErrors(model: PositioningModel, samples: readonly CalibrationSample[]): number[] {
   const positioner = createPositioner(model, 'bench');
   const byPoint = new Map<string, CalibrationSample[]>();
@@ -113,6 +132,8 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
   const rows: Array<Array<string | number>> = [];
   const verdict: Array<Array<string | number>> = [];
   const timing: Array<Array<string | number>> = [];
+  // Per data set, per training seed: each selection rule's half-walk figures.
+  const selection = new Map<string, Array<Record<string, HalfWalkFigures>>>();
   for (const name of names) {
     const site: Site = await readSiteFile(join(dir, name, 'site.json'));
     const train = await readWalkFile(join(dir, name, 'train.jsonl'));
@@ -124,10 +145,25 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       deviceHeight: 1,
       ...(quick ? { estimators: ['multilateration', 'knn'] as const } : {}),
       fingerprint: { steps: 2500 },
+      keepFusionCandidates: true,
+    };
+    const study = (candidates: PositioningTrainResult['fusionCandidates'], seed: number) => {
+      const runs = selection.get(name) ?? [];
+      runs.push(
+        halfWalkStudy(
+          candidates!,
+          trainSamples.map((s) => s.pointKey),
+          SELECTION_RULES,
+          { splits: quick ? 10 : 40, seed },
+        ),
+      );
+      selection.set(name, runs);
     };
     const started = performance.now();
-    const { model, report } = await trainPositioning(trainSamples, site, { ...trainOptions, seed: 1 });
+    const first = await trainPositioning(trainSamples, site, { ...trainOptions, seed: 1 });
+    const { model, report } = first;
     const trainSeconds = (performance.now() - started) / 1000;
+    study(first.fusionCandidates, 1);
     const t1 = performance.now();
     // Timed without the bootstrap (taken below from the same errors): the fixes/s column is the estimators' speed.
     const ev = evaluatePositioning(model, testSamples, { bootstrapResamples: 0 });
@@ -272,6 +308,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
     const perSeed = [primary];
     for (const seed of seeds.slice(1)) {
       const again = await trainPositioning(trainSamples, site, { ...trainOptions, seed });
+      study(again.fusionCandidates, seed);
       const e = evaluatePositioning(again.model, testSamples, { bootstrapResamples: 0 });
       perSeed.push(e.perModel[e.primary]!);
       again.model.fingerprint?.dispose();
@@ -376,6 +413,17 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       ],
     },
     {
+      title: `How the fusion is chosen, judged on the walks alone: a rule chooses on half of train.jsonl's reference points and is scored on the other half (${quick ? 10 : 40} random halvings; mean over training seeds ${seeds.join(', ')})`,
+      table: markdownTable(
+        ['data set', 'rule', 'mean (m)', 'median (m)', 'p90 (m)', 'mean / baseline', 'p90 / baseline'],
+        selectionRows(selection),
+      ),
+      notes: [
+        "The estimators' held-out fixes are those of the trainings above and stay fixed; only the choice among the fusions cross-validation scored (about 180 with three estimators: members, weights, ε, product or joint, the joint prior's strength) moves, so this measures what choosing costs or gains. No test point is used.",
+        `Baseline: ${BASELINE_RULE}, the rule before the joint prior's strength was searched. "Simplest": fewest members, product before joint, weights nearest 1, smallest ε; the standard error of each difference is taken over reference points.`,
+      ],
+    },
+    {
       title: 'Training time (this machine, wasm backend)',
       table: markdownTable(
         [
@@ -390,4 +438,33 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       ),
     },
   ];
+}
+
+/** Rows of the selection table: each data set's rules (mean over seeds), then every set's mean. */
+function selectionRows(
+  selection: ReadonlyMap<string, ReadonlyArray<Record<string, HalfWalkFigures>>>,
+): Array<Array<string | number>> {
+  const rows: Array<Array<string | number>> = [];
+  const overall = new Map<string, HalfWalkFigures[]>();
+  const push = (label: string, perRule: ReadonlyMap<string, HalfWalkFigures[]>) => {
+    const avg = (name: string, k: keyof HalfWalkFigures) => meanOf(perRule.get(name)!.map((f) => f[k]));
+    for (const rule of Object.keys(SELECTION_RULES)) {
+      rows.push([
+        label,
+        rule,
+        f3(avg(rule, 'mean')),
+        f3(avg(rule, 'median')),
+        f3(avg(rule, 'p90')),
+        f3(avg(rule, 'mean') / avg(BASELINE_RULE, 'mean')),
+        f3(avg(rule, 'p90') / avg(BASELINE_RULE, 'p90')),
+      ]);
+    }
+  };
+  for (const [name, runs] of selection) {
+    const perRule = new Map(Object.keys(SELECTION_RULES).map((r) => [r, runs.map((run) => run[r]!)]));
+    push(name, perRule);
+    for (const [r, figs] of perRule) overall.set(r, [...(overall.get(r) ?? []), ...figs]);
+  }
+  if (selection.size > 1) push('every set', overall);
+  return rows;
 }

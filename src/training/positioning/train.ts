@@ -58,6 +58,20 @@ export interface PositioningTrainOptions {
   onProgress?: (stage: string, fraction: number) => void;
   /** Also return the held-out fixes of every estimator and of the chosen fusion (for analysis and benches). */
   keepOutOfFold?: boolean;
+  /** Also return every fusion candidate cross-validation scored, with its held-out errors (for benches). */
+  keepFusionCandidates?: boolean;
+}
+
+/** One fusion cross-validation scored: which members, how weighted, and its held-out error per walk sample. */
+export interface FusionCandidate {
+  members: EstimatorName[];
+  weights: number[];
+  epsilon: number;
+  mode: 'product' | 'joint';
+  /** Joint mode: the multiplier of the other members' weights against the product fusion's (1 for a product). */
+  priorStrength: number;
+  /** Per walk sample, m; a sample nothing located costs the distance to the site centre, as in the selection. */
+  errors: Float64Array;
 }
 
 export interface CvMetrics extends ErrorSummary {
@@ -105,6 +119,8 @@ export interface PositioningTrainResult {
   report: PositioningTrainReport;
   /** With `keepOutOfFold`: per sample, each estimator's held-out fix (calibrated) and the chosen fusion's. */
   outOfFold?: Partial<Record<ModelName, Array<Fix | null>>>;
+  /** With `keepFusionCandidates`: every fusion scored, in the order scored (the first of equals wins). */
+  fusionCandidates?: FusionCandidate[];
 }
 
 type Oof = Array<Fix | null>;
@@ -130,16 +146,22 @@ function metricsOf(oof: Oof, samples: readonly CalibrationSample[]): CvMetrics {
   };
 }
 
-/** Mean error where a fix exists; a missing fix costs the distance to the site centre (a "don't know"). */
-function selectionScore(oof: Oof, samples: readonly CalibrationSample[], site: Site): number {
+/** Error per sample where a fix exists; a missing fix costs the distance to the site centre (a "don't know"). */
+function heldOutErrors(oof: Oof, samples: readonly CalibrationSample[], site: Site): Float64Array {
   const cx = (site.bounds.minX + site.bounds.maxX) / 2;
   const cy = (site.bounds.minY + site.bounds.maxY) / 2;
-  let s = 0;
-  oof.forEach((f, i) => {
+  return Float64Array.from(oof, (f, i) => {
     const t = samples[i]!;
-    s += f ? Math.hypot(f.x - t.x, f.y - t.y) : Math.hypot(cx - t.x, cy - t.y);
+    return f ? Math.hypot(f.x - t.x, f.y - t.y) : Math.hypot(cx - t.x, cy - t.y);
   });
-  return s / Math.max(oof.length, 1);
+}
+
+/** Mean of `heldOutErrors`: what every setting and fusion is chosen by. */
+function selectionScore(oof: Oof, samples: readonly CalibrationSample[], site: Site): number {
+  const e = heldOutErrors(oof, samples, site);
+  let s = 0;
+  for (const v of e) s += v;
+  return s / Math.max(e.length, 1);
 }
 
 function calibrated(oof: Oof, samples: readonly CalibrationSample[]): { oof: Oof; scale: number } {
@@ -433,6 +455,10 @@ export async function trainPositioning(
   const area = siteArea(site);
   let bestEpsilon = 0;
   const productBest = new Map<string, { score: number; weights: number[]; epsilon: number }>();
+  const candidates: FusionCandidate[] = [];
+  const keep = (c: Omit<FusionCandidate, 'errors'>, fused: Oof) => {
+    if (options.keepFusionCandidates) candidates.push({ ...c, errors: heldOutErrors(fused, samples, site) });
+  };
   // Per sample, the members' held-out fixes (each precision × its weight) fused; `skip` leaves one member out.
   const fuseHeldOut = (
     members: readonly EstimatorName[],
@@ -463,6 +489,7 @@ export async function trainPositioning(
       for (const weights of grids) {
         const fused = fuseHeldOut(members, weights, epsilon);
         const score = selectionScore(fused, samples, site);
+        keep({ members, weights, epsilon, mode: 'product', priorStrength: 1 }, fused);
         const key = members.join('+');
         const prev = productBest.get(key);
         if (!prev || score < prev.score) productBest.set(key, { score, weights, epsilon });
@@ -496,6 +523,7 @@ export async function trainPositioning(
         // Where the prior is missing, the joint answer is multilateration's own.
         const fused = joint.map((f, i) => f ?? oof.multilateration![i] ?? null);
         const score = selectionScore(fused, samples, site);
+        keep({ members, weights, epsilon: best.epsilon, mode: 'joint', priorStrength: strength }, fused);
         if (score < bestScore - 1e-4) {
           bestScore = score;
           bestMembers = members;
@@ -548,6 +576,7 @@ export async function trainPositioning(
   progress('done', 1);
   return {
     ...(options.keepOutOfFold ? { outOfFold: { ...oof, fusion: fusedOof } } : {}),
+    ...(options.keepFusionCandidates ? { fusionCandidates: candidates } : {}),
     model: { data: modelData, fingerprint },
     report: {
       data,

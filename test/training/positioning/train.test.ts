@@ -159,13 +159,30 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     // This walk is one where the joint mode (the others' fix as a prior inside multilateration) wins in CV.
     const w = createSimulatedWorld(10, { devices: 1 });
     const jointWalk = samplesFromMessages(w.calibrationWalk({ spacingM: 1.25, samplesPerPoint: 2 }), w.site);
-    const { model, report } = await trainPositioning(jointWalk, w.site, {
+    const { model, report, fusionCandidates } = await trainPositioning(jointWalk, w.site, {
       seed: 4,
       folds: 3,
       deviceHeight: 1,
       estimators: ['multilateration', 'knn'],
+      keepFusionCandidates: true,
     });
     expect(report.chosen.mode).toBe('joint');
+    // Every fusion scored is kept, with its held-out errors; the lowest mean of them (first of equals) is the model's.
+    const meanOf = (e: Float64Array) => e.reduce((a, b) => a + b, 0) / e.length;
+    let pick = fusionCandidates![0]!;
+    for (const c of fusionCandidates!) if (meanOf(c.errors) < meanOf(pick.errors) - 1e-4) pick = c;
+    expect(fusionCandidates!.every((c) => c.errors.length === jointWalk.length)).toBe(true);
+    expect(fusionCandidates!.filter((c) => c.mode === 'joint').map((c) => c.priorStrength)).toEqual([
+      1, 0.25, 0.5, 2, 4,
+    ]);
+    expect({ ...pick, errors: null }).toEqual({
+      members: model.data.fusion.members,
+      weights: model.data.fusion.weights,
+      epsilon: model.data.fusion.outlierProbability,
+      mode: 'joint',
+      priorStrength: pick.priorStrength,
+      errors: null,
+    });
     expect(model.data.fusion.mode).toBe('joint');
     const { path } = await createVersionDir(join(dir, 'joint-models'));
     await savePositioningModel(path, model);
