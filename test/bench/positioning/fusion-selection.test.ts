@@ -38,8 +38,14 @@ describe('fusion selection rules', () => {
   it('restricted chooses among the candidates it keeps, returning the index in the full list', () => {
     const c = [
       candidate(all.map(() => 1)),
-      candidate(all.map(() => 0.5), { mode: 'joint', priorStrength: 2 }),
-      candidate(all.map(() => 0.8), { mode: 'joint', priorStrength: 1 }),
+      candidate(
+        all.map(() => 0.5),
+        { mode: 'joint', priorStrength: 2 },
+      ),
+      candidate(
+        all.map(() => 0.8),
+        { mode: 'joint', priorStrength: 1 },
+      ),
     ];
     expect(restricted((x) => x.priorStrength === 1)(c, all, pointOf)).toBe(2);
   });
