@@ -5,6 +5,7 @@
 import { Rng } from '../../src/models/positioning/prng.js';
 import { summariseErrors } from '../../src/models/positioning/stats.js';
 import type { FusionCandidate } from '../../src/training/positioning/train.js';
+import { sdOf } from './format.js';
 
 /** Chooses one candidate from the candidates' errors on the given samples; returns its index. */
 export type SelectionRule = (
@@ -19,19 +20,22 @@ function meanOn(c: FusionCandidate, samples: readonly number[]): number {
   return s / Math.max(samples.length, 1);
 }
 
-/** Training's own rule: the lowest mean error, the first of candidates within 1e-4 m of each other. */
-export const lowestMean: SelectionRule = (candidates, samples) => {
+/** Index of the lowest score, the first of scores within 1e-4 of each other (as training breaks ties). */
+function firstLowest(scores: readonly number[]): number {
   let best = -1;
   let bestScore = Number.POSITIVE_INFINITY;
-  candidates.forEach((c, i) => {
-    const score = meanOn(c, samples);
+  scores.forEach((score, i) => {
     if (score < bestScore - 1e-4) {
       bestScore = score;
       best = i;
     }
   });
   return best;
-};
+}
+
+/** Training's own rule: the lowest mean error, the first of candidates within 1e-4 m of each other. */
+export const lowestMean: SelectionRule = (candidates, samples) =>
+  firstLowest(candidates.map((c) => meanOn(c, samples)));
 
 /** Training's rule over the candidates `keep` lets through (the others never scored). */
 export const restricted =
@@ -65,7 +69,8 @@ function simpler(a: FusionCandidate, b: FusionCandidate): number {
 export const withinStandardErrors =
   (k: number): SelectionRule =>
   (candidates, samples, pointOf) => {
-    const best = lowestMean(candidates, samples, pointOf);
+    const means = candidates.map((c) => meanOn(c, samples));
+    const best = firstLowest(means);
     const points = [...new Set(samples.map((i) => pointOf[i]!))];
     const slot = new Map(points.map((p, j) => [p, j]));
     const perPoint = (c: FusionCandidate) => {
@@ -79,34 +84,25 @@ export const withinStandardErrors =
       return sum.map((v, j) => v / n[j]!);
     };
     const ref = perPoint(candidates[best]!);
-    const bestMean = meanOn(candidates[best]!, samples);
     const eligible = candidates
       .map((c, i) => ({ c, i }))
       .filter(({ c, i }) => {
         if (i === best) return true;
-        const d = perPoint(c).map((v, j) => v - ref[j]!);
-        const m = d.reduce((a, b) => a + b, 0) / d.length;
-        const sd = Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(d.length - 1, 1));
-        return meanOn(c, samples) <= bestMean + (k * sd) / Math.sqrt(d.length);
+        const d = Array.from(perPoint(c), (v, j) => v - ref[j]!);
+        return means[i]! <= means[best]! + (k * sdOf(d)) / Math.sqrt(d.length);
       });
-    eligible.sort((a, b) => simpler(a.c, b.c) || meanOn(a.c, samples) - meanOn(b.c, samples));
+    eligible.sort((a, b) => simpler(a.c, b.c) || means[a.i]! - means[b.i]!);
     return eligible[0]!.i;
   };
 
 /** The lowest mean + median + p90 (the three figures the data sets are judged on) instead of the mean. */
-export const lowestThreeFigures: SelectionRule = (candidates, samples) => {
-  let best = 0;
-  let bestScore = Number.POSITIVE_INFINITY;
-  candidates.forEach((c, i) => {
-    const s = summariseErrors(samples.map((j) => c.errors[j]!));
-    const score = s.meanError + s.medianError + s.p90Error;
-    if (score < bestScore - 1e-4) {
-      bestScore = score;
-      best = i;
-    }
-  });
-  return best;
-};
+export const lowestThreeFigures: SelectionRule = (candidates, samples) =>
+  firstLowest(
+    candidates.map((c) => {
+      const s = summariseErrors(samples.map((j) => c.errors[j]!));
+      return s.meanError + s.medianError + s.p90Error;
+    }),
+  );
 
 export interface HalfWalkFigures {
   mean: number;

@@ -21,7 +21,7 @@ import { buildTerms, countAnchors, priorTerms } from '../../models/positioning/m
 import type { AnchorRanging } from '../../models/positioning/ranging.js';
 import { defaultRobustK } from '../../models/positioning/robust.js';
 import type { Site } from '../../models/positioning/site.js';
-import { type ErrorSummary, summariseErrors } from '../../models/positioning/stats.js';
+import { type ErrorSummary, mean, summariseErrors } from '../../models/positioning/stats.js';
 import { DEFAULT_TRACKER, type TrackerParams } from '../../models/positioning/tracker.js';
 import { coverage95, coverageScale, scaleFix } from './calibrate.js';
 import { complement, groupKFold } from './cross-validation.js';
@@ -158,10 +158,7 @@ function heldOutErrors(oof: Oof, samples: readonly CalibrationSample[], site: Si
 
 /** Mean of `heldOutErrors`: what every setting and fusion is chosen by. */
 function selectionScore(oof: Oof, samples: readonly CalibrationSample[], site: Site): number {
-  const e = heldOutErrors(oof, samples, site);
-  let s = 0;
-  for (const v of e) s += v;
-  return s / Math.max(e.length, 1);
+  return mean(heldOutErrors(oof, samples, site));
 }
 
 function calibrated(oof: Oof, samples: readonly CalibrationSample[]): { oof: Oof; scale: number } {
@@ -456,8 +453,11 @@ export async function trainPositioning(
   let bestEpsilon = 0;
   const productBest = new Map<string, { score: number; weights: number[]; epsilon: number }>();
   const candidates: FusionCandidate[] = [];
-  const keep = (c: Omit<FusionCandidate, 'errors'>, fused: Oof) => {
-    if (options.keepFusionCandidates) candidates.push({ ...c, errors: heldOutErrors(fused, samples, site) });
+  // Scores a fusion (its mean held-out error), keeping it with its errors when asked to.
+  const scoreFusion = (c: Omit<FusionCandidate, 'errors'>, fused: Oof): number => {
+    const errors = heldOutErrors(fused, samples, site);
+    if (options.keepFusionCandidates) candidates.push({ ...c, errors });
+    return mean(errors);
   };
   // Per sample, the members' held-out fixes (each precision × its weight) fused; `skip` leaves one member out.
   const fuseHeldOut = (
@@ -488,8 +488,7 @@ export async function trainPositioning(
     for (const epsilon of members.length > 1 ? [0, 0.01, 0.05, 0.2] : [0]) {
       for (const weights of grids) {
         const fused = fuseHeldOut(members, weights, epsilon);
-        const score = selectionScore(fused, samples, site);
-        keep({ members, weights, epsilon, mode: 'product', priorStrength: 1 }, fused);
+        const score = scoreFusion({ members, weights, epsilon, mode: 'product', priorStrength: 1 }, fused);
         const key = members.join('+');
         const prev = productBest.get(key);
         if (!prev || score < prev.score) productBest.set(key, { score, weights, epsilon });
@@ -522,8 +521,10 @@ export async function trainPositioning(
         const joint = jointRun(priors);
         // Where the prior is missing, the joint answer is multilateration's own.
         const fused = joint.map((f, i) => f ?? oof.multilateration![i] ?? null);
-        const score = selectionScore(fused, samples, site);
-        keep({ members, weights, epsilon: best.epsilon, mode: 'joint', priorStrength: strength }, fused);
+        const score = scoreFusion(
+          { members, weights, epsilon: best.epsilon, mode: 'joint', priorStrength: strength },
+          fused,
+        );
         if (score < bestScore - 1e-4) {
           bestScore = score;
           bestMembers = members;
