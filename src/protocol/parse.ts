@@ -18,6 +18,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.');
 }
 
+/**
+ * String(value) for an error message, for any value: an object without a prototype (`Object.create(null)`, or one
+ * whose `__proto__` was set to null) has no toString, and String() would throw on it. JSON.parse never builds one, but
+ * parseMessage takes already-decoded values and promises not to throw.
+ */
+function describeValue(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function invalid(message: string, path: string, extra: Record<string, string | number> = {}): ParseResult {
   return {
     ok: false,
@@ -33,7 +46,7 @@ export function parseMessage(value: unknown): ParseResult {
   const type = (value as { type?: unknown }).type;
   if (type === undefined) return invalid('message has no "type"', 'type');
   if (!isMessageType(type)) {
-    return invalid(`unknown message type ${JSON.stringify(String(type)).slice(0, 80)}`, 'type');
+    return invalid(`unknown message type ${JSON.stringify(describeValue(type)).slice(0, 80)}`, 'type');
   }
   const result = Message.safeParse(value);
   if (result.success) return { ok: true, message: result.data };

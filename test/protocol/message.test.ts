@@ -61,6 +61,11 @@ describe('protocol schemas', () => {
     rejectAt(42, '');
     rejectAt({ agentId: 'a' }, 'type');
     rejectAt({ ...example('pingResult'), type: 'pingResults' }, 'type');
+    // A type with no prototype (String() throws on it; found by the fast-validator property test): an error, no throw.
+    const bare = Object.create(null) as object;
+    rejectAt({ ...example('pingResult'), type: bare }, 'type');
+    const r = parseMessage({ ...example('pingResult'), type: bare });
+    expect(!r.ok && r.error.message).toBe('unknown message type "[object Object]"');
   });
 
   it('validates timestamps, addresses and MACs', () => {
