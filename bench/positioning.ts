@@ -5,7 +5,7 @@
 //
 // 1. ESPresense-companion's published scenario (baseline_4node_6x4m) reproduced in our simulator, several seeds,
 //    beside their figures; plus what they do not publish: coverage of our 95 % radius and room-probability
-//    calibration.
+//    calibration; and their single-station-outage sweep (one station down, solve on the other three).
 // 2. Single-fix RMSE against the scenario's Cramér–Rao bound, with known parameters and with parameters learned
 //    from a 60-point walk.
 // 3. The real data sets: mean/median/p90 per estimator beside the reference figures of their README.
@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { initTensorFlow } from '../src/models/positioning/tf-runtime.js';
 import { crlb } from './positioning/crlb.js';
 import { espresense } from './positioning/espresense.js';
+import { espresenseOutage } from './positioning/espresense-outage.js';
 import { positionerSpeed } from './positioning/positioner-speed.js';
 import { realData } from './positioning/real-data.js';
 import { solverSpeed } from './positioning/solver-speed.js';
@@ -25,6 +26,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   await initTensorFlow();
   const out: BenchResult[] = [];
   out.push(...(await espresense(opts.quick)));
+  out.push(espresenseOutage(opts.quick));
   out.push(await crlb(opts.quick));
   out.push(solverSpeed(opts.quick));
   out.push(...(await positionerSpeed(opts.quick)));

@@ -35,7 +35,7 @@ const THEIRS: Record<string, { median: number; p95: number; mean: number; max: n
   living_to_bedroom: { median: 0.6, p95: 1.61, mean: 0.69, max: 2.03, misid: 0.223 },
 };
 
-interface TrackRun {
+export interface TrackRun {
   errors: number[];
   misid: number;
   covered: number;
@@ -58,14 +58,19 @@ function sampleTimes(points: ReadonlyArray<{ x: number; y: number }>, intervalMs
   });
 }
 
-/** One pass of a track: readings per sample (4 RSSI), through the tracked Positioner or as single fixes. */
-function runTrack(
+/**
+ * One pass of a track: readings per sample (4 RSSI), through the tracked Positioner or as single fixes. With
+ * `dropAnchorId` that station's readings are drawn (so the random stream is the one of the full run) and then
+ * withheld: a station that is down.
+ */
+export function runTrack(
   model: PositioningModel,
   s: Scenario,
   points: ReadonlyArray<{ x: number; y: number }>,
   rng: Rng,
   mode: 'tracked' | 'single',
   intervalMs: number,
+  dropAnchorId?: string,
 ): TrackRun {
   const channels = anchorChannels(s.site, s.radio, new Rng(1));
   const positioner = createPositioner(model, 'bench');
@@ -74,7 +79,8 @@ function runTrack(
   const times = sampleTimes(points, intervalMs);
   points.forEach((p, i) => {
     const t = times[i]!;
-    const readings: AnchorReading[] = measureAt(s.site, s.radio, channels, p, rng, t);
+    const drawn: AnchorReading[] = measureAt(s.site, s.radio, channels, p, rng, t);
+    const readings = dropAnchorId === undefined ? drawn : drawn.filter((r) => r.anchorId !== dropAnchorId);
     const u = positioner.update(mode === 'tracked' ? state : positioner.initialState(), readings, t);
     state = u.state;
     const e = u.estimate;
@@ -96,7 +102,11 @@ function runTrack(
  * Ours (per-seed values) against their one published figure: the mean over seeds with the half-width of its 95 %
  * confidence interval (normal approximation, 1.96·sd/√n); "beats" only when the whole interval is below theirs.
  */
-function againstPublished(ours: readonly number[], theirs: number, fmt: (v: number) => string): string {
+export function againstPublished(
+  ours: readonly number[],
+  theirs: number,
+  fmt: (v: number) => string,
+): string {
   const m = meanOf(ours);
   const half = (1.96 * sdOf(ours)) / Math.sqrt(Math.max(ours.length, 1));
   const verdict = m + half < theirs ? 'beats' : m - half > theirs ? 'behind' : 'tie';
