@@ -50,7 +50,10 @@ export async function crlb(quick: boolean): Promise<BenchResult> {
       }
       return Math.sqrt(s2 / k);
     };
-    const known = rmseOf(knownParameterModel(s, h), new Rng(`crlb|${h}`), reps);
+    // The bound holds for unbiased estimators: the cost's minimum is measured against it; the posterior mean over the
+    // site (what the ESPresense bench runs) uses the site as prior knowledge and may go below it.
+    const known = rmseOf(knownParameterModel(s, h, { posteriorMean: false }), new Rng(`crlb|${h}`), reps);
+    const knownPosterior = rmseOf(knownParameterModel(s, h), new Rng(`crlb|${h}`), reps);
     // Learned: a 60-point walk (one reading of each station per point), ranging fitted, multilateration only.
     const learned: number[] = [];
     for (let w = 1; w <= walks; w++) {
@@ -64,11 +67,15 @@ export async function crlb(quick: boolean): Promise<BenchResult> {
         folds: 5,
         deviceHeight: h,
         estimators: ['multilateration'],
-        multilateration: { marginM: 0, biasBandwidthM: 0 },
+        multilateration: { marginM: 0, biasBandwidthM: 0, posteriorMean: false },
       });
       learned.push(rmseOf(model, new Rng(`crlb-learned|${h}|${w}`), Math.max(2, Math.round(reps / walks))));
     }
-    const withMultipath = rmseOf(knownParameterModel(base, h), new Rng(`mp|${h}`), reps);
+    const withMultipath = rmseOf(
+      knownParameterModel(base, h, { posteriorMean: false }),
+      new Rng(`mp|${h}`),
+      reps,
+    );
     rows.push([
       `${h}`,
       f2(bound),
@@ -77,6 +84,7 @@ export async function crlb(quick: boolean): Promise<BenchResult> {
       spread(learned),
       `${(meanOf(learned) / bound).toFixed(3)} (≤ 1.25)`,
       f2(withMultipath),
+      `${f2(knownPosterior)} (${(knownPosterior / bound).toFixed(3)})`,
     ]);
   }
   return {
@@ -90,13 +98,15 @@ export async function crlb(quick: boolean): Promise<BenchResult> {
         `learned from a 60-point walk (${walks} walks)`,
         'ratio',
         'known, with the 10 % multipath',
+        'known, posterior mean over the site (ratio)',
       ],
       rows,
     ),
     notes: [
       'The bound is √mean(trace J⁻¹) over the 182 track points for one reading of each station (σ 2.5 dB, n 3, no multipath).',
       "z = 2.4 m puts the device in the stations' plane, the geometry ESPresense's harness simulates (it draws RSSI from the distance in x and y only); 0 and 1 m are the heights the scenario note asks for.",
-      'A solution bounded to the floor may beat the bound for unbiased estimators near the walls; ratios near 1 mean the solver extracts what the readings hold.',
+      "A solution bounded to the floor may beat the bound for unbiased estimators near the walls; ratios near 1 mean the solver extracts what the readings hold. The ratio columns measure the cost's minimum (posterior mean off, in training too).",
+      'Last column: the posterior mean over the site (multilateration-posterior.ts), what the ESPresense bench and trained models that chose it by cross-validation run. It is biased toward the site and uses the site as prior knowledge, so the bound for unbiased estimators does not apply to it; it goes below it.',
     ],
   };
 }

@@ -303,7 +303,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       ev.primary,
       `${f2(primary.meanError)} / ${f2(primary.medianError)} / ${f2(primary.p90Error)}`,
       beats ? 'yes' : 'NO',
-      `${report.chosen.members.join(' + ')}${report.chosen.multilateration ? `; ML ${report.chosen.multilateration.loss}, bias map ${f2(report.chosen.multilateration.biasBandwidthM)} m` : ''}${report.chosen.knn ? `; kNN k ${report.chosen.knn.k}` : ''}`,
+      `${report.chosen.members.join(' + ')}${report.chosen.multilateration ? `; ML ${report.chosen.multilateration.loss}, bias map ${f2(report.chosen.multilateration.biasBandwidthM)} m${report.chosen.multilateration.posteriorMean ? ', posterior mean' : ''}` : ''}${report.chosen.knn ? `; kNN k ${report.chosen.knn.k}` : ''}`,
     ]);
     const perSeed = [primary];
     for (const seed of seeds.slice(1)) {

@@ -37,6 +37,12 @@ export interface MultilaterationParams {
    * confident wrong answer. Chosen by cross-validation.
    */
   mixModes: boolean;
+  /**
+   * Report the posterior mean (and covariance) under a uniform prior over the site bounds instead of the cost's
+   * minimum: the least-squares answer scatters along and past walls where the likelihood is wide
+   * (multilateration-posterior.ts). Chosen by cross-validation; absent = off (models saved before it existed).
+   */
+  posteriorMean?: boolean;
   /** Bandwidth of the bias map, m; 0 = no bias map (set by training when cross-validation prefers one). */
   biasBandwidthM: number;
   /** With a bias map: also weight each anchor by its local σ (where its bias is unpredictable, it counts less). */

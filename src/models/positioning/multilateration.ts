@@ -1,5 +1,6 @@
 import { type Eval, evaluateInto } from './multilateration-cost.js';
 import type { Bounds, MultilaterationParams } from './multilateration-params.js';
+import { posteriorMoments } from './multilateration-posterior.js';
 import { searchBox, startPoints } from './multilateration-start-grid.js';
 import { countAnchors, type Term } from './multilateration-terms.js';
 
@@ -142,14 +143,19 @@ export function solveMultilateration(
   const best = modes[0]!;
   const anchors = countAnchors(terms);
   if (!params.mixModes || modes.length === 1) {
-    return {
-      x: best.x,
-      y: best.y,
-      cost: best.cost,
-      iterations,
-      cov: covarianceAt(terms, best.x, best.y, box, params),
-      anchors,
-    };
+    return posterior(
+      {
+        x: best.x,
+        y: best.y,
+        cost: best.cost,
+        iterations,
+        cov: covarianceAt(terms, best.x, best.y, box, params),
+        anchors,
+      },
+      terms,
+      bounds,
+      params,
+    );
   }
   // Laplace: evidence of a mode ∝ exp(−cost)·√det(Σ); moments of the mixture.
   const comps = modes.map((m) => {
@@ -174,7 +180,38 @@ export function solveMultilateration(
     cov[1] += w * (c.cov[1] + (c.x - mx) * (c.y - my));
     cov[2] += w * (c.cov[2] + (c.y - my) ** 2);
   }
-  return { x: mx, y: my, cost: best.cost, iterations, cov, anchors };
+  return posterior({ x: mx, y: my, cost: best.cost, iterations, cov, anchors }, terms, bounds, params);
+}
+
+/**
+ * With `posteriorMean`, the answer becomes the mean and covariance of the likelihood over the site (a uniform prior
+ * on the bounds, multilateration-posterior.ts), sampled around the Laplace answer; the misfit that inflates the
+ * Laplace covariance flattens the likelihood by the same factor. Otherwise, and when sampling fails, the Laplace
+ * answer stands.
+ */
+function posterior(
+  laplace: SolveResult,
+  terms: readonly Term[],
+  bounds: Bounds,
+  params: MultilaterationParams,
+): SolveResult {
+  if (!params.posteriorMean) return laplace;
+  const temperature = params.inflateByMisfit ? misfitAt(terms, laplace.x, laplace.y, params) : 1;
+  const m = posteriorMoments(terms, bounds, laplace, params, temperature);
+  return m ? { ...laplace, x: m.x, y: m.y, cov: m.cov } : laplace;
+}
+
+/** Reduced χ² of the robust fit at (x, y), at least 1 (1 with two terms or fewer: nothing to judge the fit by). */
+function misfitAt(
+  terms: readonly Term[],
+  x: number,
+  y: number,
+  params: Pick<MultilaterationParams, 'loss' | 'k'>,
+): number {
+  if (terms.length <= 2) return 1;
+  const e = COV_E;
+  evaluateInto(terms, x, y, params.loss, params.k, e);
+  return Math.max(e.wr2 / Math.max(e.sw - 2, 1), 1);
 }
 
 /** Inverse of the robust information matrix at (x, y), with a weak uniform-over-the-box prior. */

@@ -101,6 +101,7 @@ export interface PositioningTrainReport {
       biasBandwidthM: number;
       localSigma: boolean;
       mixModes: boolean;
+      posteriorMean: boolean;
     };
     knn?: { k: number; rssiWeight: number; rangeWeight: number; kernel: string; database: string };
   };
@@ -314,7 +315,7 @@ export async function trainPositioning(
         : [0, 1, 2, 4].map((f) => f * spacing);
     // Every loss and channel set with every bandwidth: which channels help can depend on the bias map (RSSI's
     // place-dependent bias is what the map corrects), so the bandwidth is not chosen for one channel set only.
-    const totalRuns = configs.length * bandwidths.length + 2;
+    const totalRuns = configs.length * bandwidths.length + 3;
     let runs = 0;
     let best: { cfg: MultilaterationParams; oof: Oof; score: number } | null = null;
     for (const cfg of configs) {
@@ -339,6 +340,15 @@ export async function trainPositioning(
       if (score < best!.score) best = { cfg: c, oof: o, score };
       report(++runs / totalRuns);
     }
+    // The posterior mean over the site instead of the cost's minimum (multilateration-posterior.ts): it helps where
+    // the likelihood is wide against the site (RSSI-only BLE sets) and is ~neutral where FTM ranges pin the position.
+    if (options.multilateration?.posteriorMean === undefined) {
+      const c = { ...best!.cfg, posteriorMean: !best!.cfg.posteriorMean };
+      const o = run(c);
+      const score = selectionScore(o, samples, site);
+      if (score < best!.score) best = { cfg: c, oof: o, score };
+      report(++runs / totalRuns);
+    }
     mlParams = best!.cfg;
     const finalCfg = best!.cfg;
     jointRun = (priors) => run(finalCfg, priors);
@@ -352,6 +362,7 @@ export async function trainPositioning(
       biasBandwidthM: mlParams.biasBandwidthM,
       localSigma: mlParams.localSigma ?? false,
       mixModes: mlParams.mixModes,
+      posteriorMean: mlParams.posteriorMean ?? false,
     };
     base += wMl;
   }

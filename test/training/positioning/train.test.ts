@@ -164,6 +164,8 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
       folds: 3,
       deviceHeight: 1,
       estimators: ['multilateration', 'knn'],
+      // This walk was picked for the joint mode's search; the posterior mean (tested below) would change the fits.
+      multilateration: { posteriorMean: false },
       keepFusionCandidates: true,
     });
     expect(report.chosen.mode).toBe('joint');
@@ -195,6 +197,7 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
       folds: 3,
       deviceHeight: 1,
       estimators: ['multilateration', 'knn'],
+      multilateration: { posteriorMean: false },
       jointPriorStrengths: [1],
     });
     expect(fixed.report.chosen.mode).toBe('joint');
@@ -202,6 +205,55 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     const ratio = model.data.fusion.weights[1]! / fixed.model.data.fusion.weights[1]!;
     expect([0.25, 0.5, 2, 4]).toContain(ratio);
     expect(model.data.fusion.weights[0]).toBe(fixed.model.data.fusion.weights[0]);
+  });
+
+  it('cross-validates the posterior mean over the site: chosen where the likelihood is wide, saved and served', async () => {
+    // An ESPresense walk: four RSSI stations, σ 2.5 dB — a likelihood metres wide on a 6 × 4 m floor.
+    const s = espresenseScenario({ deviceHeight: 1 });
+    const msgs = simulateCalibrationWalk(
+      s.site,
+      s.radio,
+      anchorChannels(s.site, s.radio, new Rng(1)),
+      new Rng(5),
+      {
+        layout: 'random',
+        points: 60,
+        samplesPerPoint: 2,
+      },
+    );
+    const samples = samplesFromMessages(msgs, s.site);
+    const options = {
+      seed: 2,
+      folds: 5,
+      deviceHeight: 1,
+      estimators: ['multilateration' as const],
+      multilateration: { biasBandwidthM: 0 },
+    };
+    const chosen = await trainPositioning(samples, s.site, options);
+    expect(chosen.report.chosen.multilateration!.posteriorMean).toBe(true);
+    expect(chosen.model.data.multilateration!.params.posteriorMean).toBe(true);
+    // Held to the cost's minimum, the held-out error is clearly higher.
+    const off = await trainPositioning(samples, s.site, {
+      ...options,
+      multilateration: { ...options.multilateration, posteriorMean: false },
+    });
+    expect(off.report.chosen.multilateration!.posteriorMean).toBe(false);
+    expect(chosen.report.cv.multilateration!.meanError).toBeLessThan(
+      0.9 * off.report.cv.multilateration!.meanError,
+    );
+    // Saved and loaded, the model answers with the same fixes, inside the floor.
+    const { path } = await createVersionDir(join(dir, 'posterior-models'));
+    await savePositioningModel(path, chosen.model);
+    const loaded = await loadPositioningModel(path);
+    const q = samples.slice(0, 10).map((x) => x.observations);
+    const fixes = estimateMany(loaded, q).map((f) => f.fused!);
+    expect(fixes).toEqual(estimateMany(chosen.model, q).map((f) => f.fused));
+    for (const f of fixes) {
+      expect(f.x).toBeGreaterThanOrEqual(0);
+      expect(f.x).toBeLessThanOrEqual(6);
+      expect(f.y).toBeGreaterThanOrEqual(0);
+      expect(f.y).toBeLessThanOrEqual(4);
+    }
   });
 
   it('trains a fingerprint ensemble of three where no anchor is placed (no multilateration), one otherwise', async () => {
