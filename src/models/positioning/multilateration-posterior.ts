@@ -1,7 +1,7 @@
 import { costAt } from './multilateration-cost.js';
 import type { Bounds, MultilaterationParams } from './multilateration-params.js';
 import type { Term } from './multilateration-terms.js';
-import { NORMALS } from './rooms.js';
+import { halton, NORMALS } from './quasi-random.js';
 
 // The posterior mean of the position under a uniform prior over the site, instead of the cost's minimum.
 //
@@ -28,18 +28,6 @@ const UNIFORM_SHARE = 0.1;
 const PROPOSAL_INFLATION = 2;
 /** Below this effective sample size (of the points inside the site) a second proposal is added. */
 const REFINE_BELOW_ESS = 60;
-
-function halton(i: number, base: number): number {
-  let f = 1;
-  let r = 0;
-  let n = i;
-  while (n > 0) {
-    f /= base;
-    r += f * (n % base);
-    n = Math.floor(n / base);
-  }
-  return r;
-}
 
 // Uniform points over the unit square (Halton bases 5 and 7: not the bases of NORMALS), a set per proposal.
 const UNIFORM = Array.from(

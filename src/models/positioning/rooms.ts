@@ -1,5 +1,6 @@
 import { EDGE_EPS, pointInPolygon } from './geometry.js';
 import { type Cov2, chol2 } from './linalg2.js';
+import { NORMALS } from './quasi-random.js';
 import type { Site } from './site.js';
 
 // Room probabilities: the Gaussian position estimate integrated over each room polygon, by a fixed set of
@@ -7,27 +8,7 @@ import type { Site } from './site.js';
 // and smooth in the estimate. Mass outside the site bounds is discarded (the truth is on the plan); mass inside
 // the bounds but outside every room counts as "no room". The first declared room wins on a shared edge.
 
-const N = 512;
-
-function halton(i: number, base: number): number {
-  let f = 1;
-  let r = 0;
-  let n = i;
-  while (n > 0) {
-    f /= base;
-    r += f * (n % base);
-    n = Math.floor(n / base);
-  }
-  return r;
-}
-
-/** The fixed standard-normal points (exported for the equality test of the lookup grid). */
-export const NORMALS: ReadonlyArray<readonly [number, number]> = Array.from({ length: N }, (_, i) => {
-  const u1 = halton(i + 1, 2);
-  const u2 = halton(i + 1, 3);
-  const r = Math.sqrt(-2 * Math.log(1 - u1 * 0.999999));
-  return [r * Math.cos(2 * Math.PI * u2), r * Math.sin(2 * Math.PI * u2)] as const;
-});
+const N = NORMALS.length;
 
 // The same points as two flat arrays: the loop below reads them without iterating and destructuring pairs.
 const Z1 = Float64Array.from(NORMALS, (z) => z[0]);

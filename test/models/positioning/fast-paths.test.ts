@@ -31,13 +31,9 @@ import {
   termTemplates,
 } from '../../../src/models/positioning/multilateration-templates.js';
 import { buildTerms, priorTerms } from '../../../src/models/positioning/multilateration-terms.js';
+import { NORMALS } from '../../../src/models/positioning/quasi-random.js';
 import type { AnchorRanging } from '../../../src/models/positioning/ranging.js';
-import {
-  insidePolygon,
-  NORMALS,
-  polygonEdges,
-  roomProbabilities,
-} from '../../../src/models/positioning/rooms.js';
+import { insidePolygon, polygonEdges, roomProbabilities } from '../../../src/models/positioning/rooms.js';
 import { parseSite, type Site } from '../../../src/models/positioning/site.js';
 import { Rng } from '../../../src/sim/prng.js';
 
