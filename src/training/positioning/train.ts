@@ -327,27 +327,22 @@ export async function trainPositioning(
         report(++runs / totalRuns);
       }
     }
-    if (options.multilateration?.localSigma === undefined && best!.cfg.biasBandwidthM > 0) {
-      const c = { ...best!.cfg, localSigma: true };
-      const o = run(c);
-      const score = selectionScore(o, samples, site);
-      if (score < best!.score) best = { cfg: c, oof: o, score };
-    }
-    if (options.multilateration?.mixModes === undefined) {
-      const c = { ...best!.cfg, mixModes: !best!.cfg.mixModes };
+    // One setting flipped on the best configuration so far, kept when it lowers the held-out error.
+    const tryFlip = (patch: Partial<MultilaterationParams>) => {
+      const c = { ...best!.cfg, ...patch };
       const o = run(c);
       const score = selectionScore(o, samples, site);
       if (score < best!.score) best = { cfg: c, oof: o, score };
       report(++runs / totalRuns);
+    };
+    if (options.multilateration?.localSigma === undefined && best!.cfg.biasBandwidthM > 0) {
+      tryFlip({ localSigma: true });
     }
+    if (options.multilateration?.mixModes === undefined) tryFlip({ mixModes: !best!.cfg.mixModes });
     // The posterior mean over the site instead of the cost's minimum (multilateration-posterior.ts): it helps where
     // the likelihood is wide against the site (RSSI-only BLE sets) and is ~neutral where FTM ranges pin the position.
     if (options.multilateration?.posteriorMean === undefined) {
-      const c = { ...best!.cfg, posteriorMean: !best!.cfg.posteriorMean };
-      const o = run(c);
-      const score = selectionScore(o, samples, site);
-      if (score < best!.score) best = { cfg: c, oof: o, score };
-      report(++runs / totalRuns);
+      tryFlip({ posteriorMean: !best!.cfg.posteriorMean });
     }
     mlParams = best!.cfg;
     const finalCfg = best!.cfg;
