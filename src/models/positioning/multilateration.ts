@@ -201,7 +201,15 @@ function posterior(
   return m ? { ...laplace, x: m.x, y: m.y, cov: m.cov } : laplace;
 }
 
-/** Reduced χ² of the robust fit at (x, y), at least 1 (1 with two terms or fewer: nothing to judge the fit by). */
+/**
+ * The misfit factor of an evaluation: the reduced χ² of the robust fit, at least 1 (1 with two terms or fewer:
+ * nothing to judge the fit by). What the Laplace covariance is inflated by, and the posterior's temperature.
+ */
+function misfitFactor(e: Eval, termCount: number): number {
+  if (termCount <= 2) return 1;
+  return Math.max(e.wr2 / Math.max(e.sw - 2, 1), 1);
+}
+
 function misfitAt(
   terms: readonly Term[],
   x: number,
@@ -211,7 +219,7 @@ function misfitAt(
   if (terms.length <= 2) return 1;
   const e = COV_E;
   evaluateInto(terms, x, y, params.loss, params.k, e);
-  return Math.max(e.wr2 / Math.max(e.sw - 2, 1), 1);
+  return misfitFactor(e, terms.length);
 }
 
 /** Inverse of the robust information matrix at (x, y), with a weak uniform-over-the-box prior. */
@@ -230,9 +238,9 @@ export function covarianceAt(
   const h22 = e.h22 + 12 / (h * h);
   const det = h11 * h22 - e.h12 * e.h12;
   let cov: [number, number, number] = [h22 / det, -e.h12 / det, h11 / det];
-  if (params.inflateByMisfit && terms.length > 2) {
-    const redChi2 = e.wr2 / Math.max(e.sw - 2, 1);
-    if (redChi2 > 1) cov = [cov[0] * redChi2, cov[1] * redChi2, cov[2] * redChi2];
+  if (params.inflateByMisfit) {
+    const f = misfitFactor(e, terms.length);
+    if (f > 1) cov = [cov[0] * f, cov[1] * f, cov[2] * f];
   }
   return cov;
 }
