@@ -5,7 +5,7 @@ import { summariseErrors } from '../../src/models/positioning/stats.js';
 import { espresenseScenario, expandWaypoints, Rng } from '../../src/sim/index.js';
 import { markdownTable } from '../markdown-table.js';
 import type { BenchResult } from '../types.js';
-import { againstPublished, runTrack } from './espresense.js';
+import { formatVerdict, runTrack, type Verdict, verdictAgainst } from './espresense.js';
 import { f2, pct, spread } from './format.js';
 import { knownParameterModel } from './known-parameter-model.js';
 
@@ -93,7 +93,7 @@ export function espresenseOutage(quick: boolean): BenchResult {
   const seeds = quick ? 3 : 200;
   const cases = outageSweep(seeds);
   const rows: Array<Array<string | number>> = [];
-  const tally = new Map<string, { beats: number; tie: number; behind: number }>();
+  const tally = new Map<string, Record<Verdict, number>>();
   for (const [trackName, stations] of Object.entries(THEIR_OUTAGE)) {
     for (const [station, theirs] of Object.entries(stations)) {
       rows.push([
@@ -110,19 +110,20 @@ export function espresenseOutage(quick: boolean): BenchResult {
       for (const c of cases.filter((k) => k.track === trackName && k.dropped === station)) {
         const zLabel = CASES.find((k) => k.z === c.z)!.zLabel;
         const label = c.mode === 'single' ? 'ours, single fix' : 'ours, tracked, 1 Hz';
-        const median = againstPublished(c.median, theirs.median, f2);
-        const p95 = againstPublished(c.p95, theirs.p95, f2);
+        const median = verdictAgainst(c.median, theirs.median);
+        const p95 = verdictAgainst(c.p95, theirs.p95);
         const key = `${label}, z = ${c.z} m`;
         const t = tally.get(key) ?? { beats: 0, tie: 0, behind: 0 };
-        for (const v of [median, p95]) t[v.split(' ').pop() as 'beats' | 'tie' | 'behind']++;
+        t[median.verdict]++;
+        t[p95.verdict]++;
         tally.set(key, t);
         rows.push([
           trackName,
           station,
           zLabel,
           label,
-          median,
-          p95,
+          formatVerdict(median, f2),
+          formatVerdict(p95, f2),
           spread(c.mean),
           spread(c.misid, pct),
           spread(c.covered, pct),

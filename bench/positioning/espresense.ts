@@ -98,19 +98,29 @@ export function runTrack(
   return out;
 }
 
+export type Verdict = 'beats' | 'tie' | 'behind';
+
 /**
  * Ours (per-seed values) against their one published figure: the mean over seeds with the half-width of its 95 %
  * confidence interval (normal approximation, 1.96·sd/√n); "beats" only when the whole interval is below theirs.
  */
-export function againstPublished(
+export function verdictAgainst(
   ours: readonly number[],
   theirs: number,
-  fmt: (v: number) => string,
-): string {
-  const m = meanOf(ours);
+): { mean: number; half: number; verdict: Verdict } {
+  const mean = meanOf(ours);
   const half = (1.96 * sdOf(ours)) / Math.sqrt(Math.max(ours.length, 1));
-  const verdict = m + half < theirs ? 'beats' : m - half > theirs ? 'behind' : 'tie';
-  return `${fmt(m)} ± ${fmt(half)} ${verdict}`;
+  const verdict = mean + half < theirs ? 'beats' : mean - half > theirs ? 'behind' : 'tie';
+  return { mean, half, verdict };
+}
+
+/** A verdict as a table cell: "0.49 ± 0.01 beats". */
+export function formatVerdict(v: ReturnType<typeof verdictAgainst>, fmt: (v: number) => string): string {
+  return `${fmt(v.mean)} ± ${fmt(v.half)} ${v.verdict}`;
+}
+
+function againstPublished(ours: readonly number[], theirs: number, fmt: (v: number) => string): string {
+  return formatVerdict(verdictAgainst(ours, theirs), fmt);
 }
 
 export async function espresense(quick: boolean): Promise<BenchResult[]> {
