@@ -65,6 +65,17 @@ export class BiasGrid {
     other.sampleInto(AT_CELL, out, 3);
   }
 
+  /** The bilinear value alone at a located cell (`cell.fits(this)`): `sampleInto`'s out[o], the same arithmetic. */
+  valueAt(cell: GridCell): number {
+    const v = this.v;
+    return (
+      cell.c00 * v[cell.k00]! +
+      cell.c10 * v[cell.k00 + 1]! +
+      cell.c01 * v[cell.k01]! +
+      cell.c11 * v[cell.k01 + 1]!
+    );
+  }
+
   /** Bilinear value and gradient at a located cell (`cell.fits(this)`) into out[o..o+2]. */
   sampleInto(cell: GridCell, out: Float64Array, o: number): void {
     const v = this.v;

@@ -1,4 +1,4 @@
-import { costAt } from './multilateration-cost.js';
+import { fastCostAt } from './multilateration-cost.js';
 import type { Bounds, MultilaterationParams } from './multilateration-params.js';
 import type { Term } from './multilateration-terms.js';
 import { halton, NORMALS } from './quasi-random.js';
@@ -99,7 +99,7 @@ class Samples {
         y = b.minY + h * u[1];
       }
       if (x < b.minX || x > b.maxX || y < b.minY || y > b.maxY) continue;
-      const lt = -costAt(this.terms, x, y, this.params.loss, this.params.k) / this.temperature;
+      const lt = -fastCostAt(this.terms, x, y, this.params.loss, this.params.k) / this.temperature;
       if (!Number.isFinite(lt)) continue;
       this.xs.push(x);
       this.ys.push(y);

@@ -19,7 +19,12 @@ import {
   type MultilaterationParams,
   solveMultilateration,
 } from '../../../src/models/positioning/multilateration.js';
-import { evaluateAt, evaluatePlain } from '../../../src/models/positioning/multilateration-cost.js';
+import {
+  costAt,
+  evaluateAt,
+  evaluatePlain,
+  fastCostAt,
+} from '../../../src/models/positioning/multilateration-cost.js';
 import {
   bestSeparatedCells,
   searchBox,
@@ -456,7 +461,8 @@ describe('fast paths give the plain computations’ answers', () => {
         }
         const box = searchBox(bounds, params.marginM);
         expect(startPoints(fast, box, params)).toEqual(startPoints(plain, box, params));
-        // The solver's inlined evaluation equals residual() + RhoSum term by term, bit for bit, with a prior's
+        // The solver's inlined evaluation (and the posterior's cost-only one) equals residual() + RhoSum term by term,
+        // bit for bit, with a prior's
         // linear terms, a local-σ grid of another geometry than its bias grid, and points beyond the box.
         const mixed = [
           // Grids of another geometry in the middle (the shared cell must be recomputed for them and after them).
@@ -477,6 +483,8 @@ describe('fast paths give the plain computations’ answers', () => {
           const x = rng.uniform(-3, 15);
           const y = rng.uniform(-3, 12);
           expect(evaluateAt(mixed, x, y, loss, params.k)).toEqual(evaluatePlain(mixed, x, y, loss, params.k));
+          // The posterior's cost-only loop: the same value as the plain cost, bit for bit.
+          expect(fastCostAt(mixed, x, y, loss, params.k)).toBe(costAt(mixed, x, y, loss, params.k));
         }
         expect(solveMultilateration(fast, bounds, params)).toEqual(
           solveMultilateration(plain, bounds, params),
