@@ -152,6 +152,8 @@ function numberFlag(
   return n;
 }
 
+const percent = (v: number): string => `${Math.round(100 * v)} %`;
+
 function describeRanging(report: PositioningTrainReport): string[] {
   const lines = ['ranging per anchor (fitted from the walk):'];
   for (const r of report.ranging) {
@@ -255,6 +257,13 @@ export const positioningStep: TrainStep = {
     ctx.log(formatErrorTable(rows));
     const fused = report.chosen.members.map((m, i) => `${m}×${report.chosen.weights[i] ?? 1}`).join(' + ');
     ctx.log(`model: ${report.primary} (${fused}); trained in ${report.seconds.toFixed(1)} s`);
+    const tr = report.tracking;
+    if (tr) {
+      ctx.log(
+        `tracked (each walk point's held-out fixes as a standing device): 95 % radius held ${percent(tr.coverageBefore)} ` +
+          `with the filter's covariance, ${percent(tr.coverageAfter)} keeping ${percent(tr.share)} of the fix covariance`,
+      );
+    }
     if (typeof ctx.values.report === 'string') {
       const out = ctx.values.report;
       await writeTrainingReport({
@@ -286,6 +295,7 @@ export const positioningStep: TrainStep = {
       ranging: report.ranging,
       covScales: report.covScales,
       fingerprint: report.fingerprint,
+      tracking: report.tracking,
       metrics: {
         heldOut: {
           meanError: primary.meanError,

@@ -5,10 +5,11 @@ import type {
   PositionUpdate,
 } from '../contracts/positioning.js';
 import { estimateFixes, toPositionEstimate } from './estimate.js';
+import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
 import type { Observation } from './observation.js';
 import { rttToRange } from './ranging.js';
-import { type KalmanState, kalmanPredict, positionCov, trackFix } from './tracker.js';
+import { type KalmanState, kalmanPredict, positionCov, reportedCov, trackFix } from './tracker.js';
 
 // The Positioner the worker calls: per device, the latest reading of each anchor within a time window, a fused
 // fix whenever new readings arrive, and the constant-velocity Kalman track. The state is plain JSON.
@@ -21,6 +22,11 @@ export interface TrackState {
   lastModel: string | null;
   /** Floor vote of the last fix. */
   floors: Array<[number, number]> | null;
+  /**
+   * Covariance of the last fix folded in (the persistent part of the error, `TrackerParams.persistentShare`).
+   * Optional: a state saved before it existed reads as none.
+   */
+  fixCov?: Cov2 | null;
 }
 
 /** Every state is built here, fields in one order (one hidden class: the update is not deoptimised by another). */
@@ -29,8 +35,9 @@ function trackState(
   kf: KalmanState | null,
   lastModel: string | null,
   floors: Array<[number, number]> | null,
+  fixCov: Cov2 | null,
 ): TrackState {
-  return { latest, kf, lastModel, floors };
+  return { latest, kf, lastModel, floors, fixCov };
 }
 
 export function createPositioner(model: PositioningModel, version = 'untrained'): Positioner<TrackState> {
@@ -52,7 +59,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
       model.data.site,
       k.s[0],
       k.s[1],
-      positionCov(k),
+      reportedCov(positionCov(k), s.fixCov ?? null, model.data.tracker.persistentShare ?? 0),
       s.lastModel ?? 'fusion',
       confidenceScaleM,
       floors,
@@ -61,7 +68,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
 
   return {
     version,
-    initialState: () => trackState({}, null, null, null),
+    initialState: () => trackState({}, null, null, null, null),
     update(state, readings: readonly AnchorReading[], nowMs): PositionUpdate<TrackState> {
       const working: TrackState['latest'] = { ...state.latest };
       const fresh = new Set<string>();
@@ -99,7 +106,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
         observations.push(o);
       }
       const latest = kept;
-      let next = trackState(latest, state.kf, state.lastModel, state.floors);
+      let next = trackState(latest, state.kf, state.lastModel, state.floors, state.fixCov ?? null);
       if (fresh.size > 0 && observations.length > 0) {
         // Only what the model's answer needs: estimators outside its fusion are not run (unless as a fallback).
         const fs = estimateFixes(model, observations, { fusedOnly: true });
@@ -109,7 +116,14 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
           const inflate = observations.length / Math.min(fresh.size, observations.length);
           const cov = [fix.cov[0] * inflate, fix.cov[1] * inflate, fix.cov[2] * inflate] as const;
           const tracked = trackFix(state.kf, { x: fix.x, y: fix.y, cov }, nowMs, box, model.data.tracker);
-          next = trackState(latest, tracked.state, fix.model, fs.floors ? [...fs.floors.entries()] : null);
+          next = trackState(
+            latest,
+            tracked.state,
+            fix.model,
+            fs.floors ? [...fs.floors.entries()] : null,
+            // The fix's own covariance: its persistent error does not depend on how much of it was new.
+            fix.cov,
+          );
         }
       }
       return { state: next, estimate: estimateOf(next, nowMs) };

@@ -34,6 +34,15 @@ export interface TrackerParams {
    * and the walking model with noise. Absent or 0: the two-model filter.
    */
   slowProcessNoise?: number;
+  /**
+   * Share ρ ∈ [0, 1] of a fix's covariance that does not average away along a track: the fixes of a device standing
+   * in one place share most of their error (the same walls, multipath and bias), which the filter — treating each
+   * fix as new information — cannot see, so its own covariance shrinks far below the real error. The reported
+   * covariance is (1 − ρ)·P + ρ·R (P the filter's, R the last fix's): R for a new track, ρ·R once it has settled.
+   * Calibrated by training on the walk's held-out fixes (training/positioning/persistent-share.ts). The filter and
+   * the position are unchanged. Absent or 0: the filter's covariance.
+   */
+  persistentShare?: number;
 }
 
 // Defaults: a walker changes velocity by ~0.3 m/s within seconds (q 0.05 m²/s³); a "still" device may drift by
@@ -329,6 +338,17 @@ export function kalmanPredict(
 
 export function positionCov(k: KalmanState): Cov2 {
   return [k.P[0]!, k.P[1]!, k.P[5]!];
+}
+
+/** The covariance a track reports: (1 − ρ)·P + ρ·R, with the fix covariance R (`persistentShare`). */
+export function reportedCov(trackCov: Cov2, fixCov: Cov2 | null, share: number): Cov2 {
+  if (!(share > 0) || fixCov === null) return trackCov;
+  const rho = Math.min(share, 1);
+  return [
+    (1 - rho) * trackCov[0] + rho * fixCov[0],
+    (1 - rho) * trackCov[1] + rho * fixCov[1],
+    (1 - rho) * trackCov[2] + rho * fixCov[2],
+  ];
 }
 
 function clampState(k: KalmanState, box: Bounds, params: TrackerParams): KalmanState {

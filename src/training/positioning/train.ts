@@ -27,6 +27,7 @@ import { coverage95, coverageScale, scaleFix } from './calibrate.js';
 import { complement, groupKFold } from './cross-validation.js';
 import { fitBiasMap } from './fit-bias-map.js';
 import { fitRanging } from './fit-ranging.js';
+import { fitPersistentShare, type PersistentShareFit } from './persistent-share.js';
 import type { CalibrationSample } from './samples.js';
 import { summariseWalk, type WalkSummary } from './samples.js';
 import {
@@ -112,6 +113,12 @@ export interface PositioningTrainReport {
     rtt?: { offsetM: number; scale: number; sigmaM: number; informative: boolean; n: number };
   }>;
   fingerprint: { samples: number; hidden: number[]; steps: number; members: number; seconds: number } | null;
+  /**
+   * The walk's points replayed through the tracker as standing devices (held-out fixes): the fitted persistent share
+   * (kept by the model unless `tracker.persistentShare` was given) and the share of the tracked errors inside the
+   * 95 % radius with the filter's covariance and with the fitted share.
+   */
+  tracking: PersistentShareFit | null;
   seconds: number;
 }
 
@@ -560,6 +567,19 @@ export async function trainPositioning(
   for (const e of available) cv[e] = metricsOf(oof[e]!, samples);
   cv.fusion = metricsOf(fusedOof, samples);
 
+  // The tracked covariance's persistent share, fitted on the walk's points replayed as standing devices (unless given).
+  const tracker: TrackerParams = { ...DEFAULT_TRACKER, ...options.tracker };
+  const margin = mlParams?.marginM ?? 1;
+  const b = site.bounds;
+  const trackBox = {
+    minX: b.minX - margin,
+    minY: b.minY - margin,
+    maxX: b.maxX + margin,
+    maxY: b.maxY + margin,
+  };
+  const tracking = fitPersistentShare(samples, fusedOof, trackBox, tracker);
+  if (options.tracker?.persistentShare === undefined && tracking) tracker.persistentShare = tracking.share;
+
   const modelData: PositioningModelData = {
     format: POSITIONING_MODEL_FORMAT,
     site,
@@ -577,7 +597,7 @@ export async function trainPositioning(
       outlierProbability: bestEpsilon,
       covScale: fusionScale,
     },
-    tracker: { ...DEFAULT_TRACKER, ...options.tracker },
+    tracker,
     runtime: { ...DEFAULT_RUNTIME, ...options.runtime },
   };
   progress('done', 1);
@@ -598,6 +618,7 @@ export async function trainPositioning(
         ...(r.rtt ? { rtt: { ...r.rtt } } : {}),
       })),
       fingerprint: fpReport,
+      tracking,
       seconds: (performance.now() - started) / 1000,
     },
   };

@@ -85,6 +85,46 @@ describe('Positioner (the worker contract)', () => {
     expect(e.room).toBe('kitchen');
   });
 
+  it('a standing device: the persistent share keeps the radius from collapsing; the positions are unchanged', () => {
+    // Training fitted the share on the walk (a standing device per walk point, held-out fixes).
+    const share = model.data.tracker.persistentShare!;
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThanOrEqual(1);
+    const without = createPositioner(
+      { ...model, data: { ...model.data, tracker: { ...model.data.tracker, persistentShare: 0 } } },
+      'v-test',
+    );
+    let a: TrackState = positioner.initialState();
+    let b: TrackState = without.initialState();
+    let ea: PositionEstimate | null = null;
+    let eb: PositionEstimate | null = null;
+    let firstRadius = 0;
+    for (let i = 0; i < 40; i++) {
+      const step = world.step(1000);
+      const r = step.devices[1]!.readings;
+      const ua = positioner.update(a, r, step.t);
+      const ub = without.update(b, r, step.t);
+      a = ua.state;
+      b = ub.state;
+      ea = ua.estimate;
+      eb = ub.estimate;
+      if (i === 0) {
+        // A new track reports the fix itself either way.
+        expect(ea!.uncertainty).toBeCloseTo(eb!.uncertainty, 9);
+        firstRadius = ea!.uncertainty!;
+      }
+      expect(ea!.x).toBe(eb!.x);
+      expect(ea!.y).toBe(eb!.y);
+    }
+    // Without it the radius of the settled track shrinks far below a fix's; with it, not below √ρ of it.
+    expect(eb!.uncertainty!).toBeLessThan(0.5 * firstRadius);
+    expect(ea!.uncertainty!).toBeGreaterThan(0.8 * Math.sqrt(share) * firstRadius);
+    expect(ea!.uncertainty!).toBeGreaterThan(eb!.uncertainty!);
+    // A state saved before the field existed still updates (no persistent part until the next fix).
+    const { fixCov: _dropped, ...old } = a;
+    expect(positioner.update(old, [], world.step(1000).t).estimate).not.toBeNull();
+  });
+
   it('accepts readings one anchor at a time (streamed probes) within its window', () => {
     let s: TrackState = positioner.initialState();
     const step = world.step(1000);
