@@ -89,7 +89,11 @@ const SELECTION_RULES: Record<string, SelectionRule> = {
   'lowest mean + median + p90': lowestThreeFigures,
 };
 
-function standingDeviceErrors(model: PositioningModel, samples: readonly CalibrationSample[]): number[] {
+/** Errors of the live Positioner fed each test point's messages in time order, and how often its 95 % radius held. */
+function standingDeviceErrors(
+  model: PositioningModel,
+  samples: readonly CalibrationSample[],
+): { errors: number[]; coverage: number } {
   const positioner = createPositioner(model, 'bench');
   const byPoint = new Map<string, CalibrationSample[]>();
   for (const s of samples) {
@@ -98,6 +102,7 @@ function standingDeviceErrors(model: PositioningModel, samples: readonly Calibra
     else byPoint.set(s.pointKey, [s]);
   }
   const errors: number[] = [];
+  let covered = 0;
   for (const group of byPoint.values()) {
     let state = positioner.initialState();
     for (const s of [...group].sort((a, b) => a.t - b.t)) {
@@ -109,10 +114,13 @@ function standingDeviceErrors(model: PositioningModel, samples: readonly Calibra
       }));
       const u = positioner.update(state, readings, s.t);
       state = u.state;
-      if (u.estimate) errors.push(Math.hypot(u.estimate.x - s.x, u.estimate.y - s.y));
+      if (!u.estimate) continue;
+      const e = Math.hypot(u.estimate.x - s.x, u.estimate.y - s.y);
+      errors.push(e);
+      if (u.estimate.uncertainty !== undefined && e <= u.estimate.uncertainty) covered++;
     }
   }
-  return errors;
+  return { errors, coverage: covered / Math.max(errors.length, 1) };
 }
 
 export async function realData(quick: boolean): Promise<BenchResult[]> {
@@ -219,7 +227,12 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
     // Not the headline (the references locate single messages): a device standing at each test point, its messages
     // fed in time order through the live Positioner (tracking included), scored after every message.
     const tracked = standingDeviceErrors(model, testSamples);
-    const ts = summariseErrors(tracked);
+    const ts = summariseErrors(tracked.errors);
+    // The same track reporting the filter's own covariance (no persistent share): the baseline of its coverage.
+    const filterOnly = standingDeviceErrors(
+      { ...model, data: { ...model.data, tracker: { ...model.data.tracker, persistentShare: 0 } } },
+      testSamples,
+    );
     rows.push([
       name,
       `ours: ${ev.primary}, tracked (each test point's messages in order, as a standing device; not comparable to single messages)`,
@@ -228,7 +241,7 @@ export async function realData(quick: boolean): Promise<BenchResult[]> {
       f2(ts.medianError),
       f2(ts.p90Error),
       f2(ts.rmse),
-      '',
+      `${pct(tracked.coverage)} (filter's own covariance: ${pct(filterOnly.coverage)}; persistent share ${f2(model.data.tracker.persistentShare ?? 0)})`,
     ]);
     // The reference kNN re-run here on the same messages: a paired comparison (both scored on each bootstrap draw of
     // the test points), which a published figure alone cannot give.
