@@ -260,8 +260,8 @@ export const positioningStep: TrainStep = {
     const tr = report.tracking;
     if (tr) {
       ctx.log(
-        `tracked (each walk point's held-out fixes as a standing device): 95 % radius held ${percent(tr.coverageBefore)} ` +
-          `with the filter's covariance, ${percent(tr.coverageAfter)} keeping ${percent(tr.share)} of the fix covariance`,
+        `tracked, walk points as standing devices: 95 % radius held ${percent(tr.coverageBefore)} → ` +
+          `${percent(tr.coverageAfter)} keeping ${percent(tr.share)} of the fix covariance (persistent share)`,
       );
     }
     if (typeof ctx.values.report === 'string') {

@@ -74,6 +74,15 @@ describe('sbp train / sbp evaluate', () => {
     expect(meta.positioning.parameters.fingerprintMembers).toBe(2);
     const stored = JSON.parse(readFileSync(join(models, latest, 'positioning', 'model.json'), 'utf8'));
     expect(stored.fingerprint.members).toBe(2);
+    // The tracker's persistent share: fitted, printed, kept in the model and in the metadata.
+    const tracking = meta.positioning.tracking as {
+      share: number;
+      coverageBefore: number;
+      coverageAfter: number;
+    };
+    expect(tracking.coverageAfter).toBeGreaterThanOrEqual(tracking.coverageBefore);
+    expect(stored.tracker.persistentShare).toBe(tracking.share);
+    expect(r.stdout).toContain(`keeping ${Math.round(100 * tracking.share)} % of the fix covariance`);
     expect(meta.positioning.data.points).toBeGreaterThan(10);
     // Per calibration point, its cross-validated error (the dashboard's coverage view): one entry per located
     // point, and their located-weighted mean is the model's held-out mean error.
