@@ -7,6 +7,7 @@ import type {
 import { estimateFixes, toPositionEstimate } from './estimate.js';
 import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
+import { searchBox } from './multilateration-start-grid.js';
 import type { Observation } from './observation.js';
 import { rttToRange } from './ranging.js';
 import { type KalmanState, kalmanPredict, positionCov, reportedCov, trackFix } from './tracker.js';
@@ -47,9 +48,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
     ...(model.fingerprint?.meta.spec.anchors ?? []),
   ]);
   const { windowMs, confidenceScaleM, staleMs } = model.data.runtime;
-  const b = model.data.site.bounds;
-  const margin = model.data.multilateration?.params.marginM ?? 1;
-  const box = { minX: b.minX - margin, minY: b.minY - margin, maxX: b.maxX + margin, maxY: b.maxY + margin };
+  const box = searchBox(model.data.site.bounds, model.data.multilateration?.params.marginM ?? 1);
 
   const estimateOf = (s: TrackState, nowMs: number): PositionEstimate | null => {
     if (!s.kf || nowMs - s.kf.t > staleMs) return null;

@@ -17,6 +17,7 @@ import {
   type MultilaterationParams,
   solveMultilateration,
 } from '../../models/positioning/multilateration.js';
+import { searchBox } from '../../models/positioning/multilateration-start-grid.js';
 import { buildTerms, countAnchors, priorTerms } from '../../models/positioning/multilateration-terms.js';
 import type { AnchorRanging } from '../../models/positioning/ranging.js';
 import { defaultRobustK } from '../../models/positioning/robust.js';
@@ -569,14 +570,8 @@ export async function trainPositioning(
 
   // The tracked covariance's persistent share, fitted on the walk's points replayed as standing devices (unless given).
   const tracker: TrackerParams = { ...DEFAULT_TRACKER, ...options.tracker };
-  const margin = mlParams?.marginM ?? 1;
-  const b = site.bounds;
-  const trackBox = {
-    minX: b.minX - margin,
-    minY: b.minY - margin,
-    maxX: b.maxX + margin,
-    maxY: b.maxY + margin,
-  };
+  // The box the live Positioner clamps tracks to (the solver's search box).
+  const trackBox = searchBox(site.bounds, mlParams?.marginM ?? 1);
   const tracking = fitPersistentShare(samples, fusedOof, trackBox, tracker);
   if (options.tracker?.persistentShare === undefined && tracking) tracker.persistentShare = tracking.share;
 
