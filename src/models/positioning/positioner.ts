@@ -10,7 +10,7 @@ import type { PositioningModel } from './model.js';
 import { searchBox } from './multilateration-start-grid.js';
 import type { Observation } from './observation.js';
 import { rttToRange } from './ranging.js';
-import { type KalmanState, kalmanPredict, positionCov, reportedCov, trackFix } from './tracker.js';
+import { type KalmanState, kalmanPredict, trackFix, trackReportedCov } from './tracker.js';
 
 // The Positioner the worker calls: per device, the latest reading of each anchor within a time window, a fused
 // fix whenever new readings arrive, and the constant-velocity Kalman track. The state is plain JSON.
@@ -58,7 +58,7 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
       model.data.site,
       k.s[0],
       k.s[1],
-      reportedCov(positionCov(k), s.fixCov ?? null, model.data.tracker.persistentShare ?? 0),
+      trackReportedCov(k, s.fixCov ?? null, model.data.tracker.persistentShare ?? 0),
       s.lastModel ?? 'fusion',
       confidenceScaleM,
       floors,

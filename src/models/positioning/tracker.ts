@@ -38,9 +38,10 @@ export interface TrackerParams {
    * Share ρ ∈ [0, 1] of a fix's covariance that does not average away along a track: the fixes of a device standing
    * in one place share most of their error (the same walls, multipath and bias), which the filter — treating each
    * fix as new information — cannot see, so its own covariance shrinks far below the real error. The reported
-   * covariance is (1 − ρ)·P + ρ·R (P the filter's, R the last fix's): R for a new track, ρ·R once it has settled.
-   * Calibrated by training on the walk's held-out fixes (training/positioning/persistent-share.ts). The filter and
-   * the position are unchanged. Absent or 0: the filter's covariance.
+   * covariance is (1 − ρ′)·P + ρ′·R (P the filter's, R the last fix's), with ρ′ = ρ · P(still): R for a new track,
+   * ρ·R once a still one has settled, less for a moving one (its fixes come from other places). Calibrated by
+   * training on the walk's held-out fixes (training/positioning/persistent-share.ts). The filter and the position
+   * are unchanged. Absent or 0: the filter's covariance.
    */
   persistentShare?: number;
 }
@@ -340,7 +341,15 @@ export function positionCov(k: KalmanState): Cov2 {
   return [k.P[0]!, k.P[1]!, k.P[5]!];
 }
 
-/** The covariance a track reports: (1 − ρ)·P + ρ·R, with the fix covariance R (`persistentShare`). */
+/**
+ * The covariance a track reports: `reportedCov` with ρ weighted by the probability that the device is still — the
+ * fixes of a device that stays put share their error; a moving device's come from other places, other walls.
+ */
+export function trackReportedCov(k: KalmanState, fixCov: Cov2 | null, share: number): Cov2 {
+  return reportedCov(positionCov(k), fixCov, share * (1 - movingProbability(k)));
+}
+
+/** (1 − ρ)·P + ρ·R: the filter's covariance P blended with the fix covariance R (`persistentShare`). */
 export function reportedCov(trackCov: Cov2, fixCov: Cov2 | null, share: number): Cov2 {
   if (!(share > 0) || fixCov === null) return trackCov;
   const rho = Math.min(share, 1);

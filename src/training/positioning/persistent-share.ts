@@ -3,10 +3,9 @@ import type { Cov2 } from '../../models/positioning/linalg2.js';
 import type { Bounds } from '../../models/positioning/multilateration.js';
 import {
   type KalmanState,
-  positionCov,
-  reportedCov,
   type TrackerParams,
   trackFix,
+  trackReportedCov,
 } from '../../models/positioning/tracker.js';
 import type { CalibrationSample } from './samples.js';
 
@@ -30,7 +29,7 @@ export interface PersistentShareFit {
 
 interface Step {
   error: number;
-  track: Cov2;
+  state: KalmanState;
   fix: Cov2;
 }
 
@@ -38,7 +37,8 @@ const GRID = 100;
 
 /**
  * Replays each walk point's held-out fixes (in time order, as a standing device) through the tracker and fits the
- * persistent share: the smallest ρ whose reported covariance (1 − ρ)·P + ρ·R covers `target` of the tracked errors.
+ * persistent share: the smallest ρ whose reported covariance (`trackReportedCov`: (1 − ρ′)·P + ρ′·R, ρ′ = ρ·P(still))
+ * covers `target` of the tracked errors.
  * Null without fixes to replay.
  */
 export function fitPersistentShare(
@@ -63,14 +63,14 @@ export function fitPersistentShare(
       if (!f) continue;
       const s = samples[i]!;
       k = trackFix(k, f, s.t, box, params).state;
-      steps.push({ error: Math.hypot(k.s[0] - s.x, k.s[1] - s.y), track: positionCov(k), fix: f.cov });
+      steps.push({ error: Math.hypot(k.s[0] - s.x, k.s[1] - s.y), state: k, fix: f.cov });
     }
   }
   if (steps.length === 0) return null;
   const coverageAt = (rho: number): number => {
     let inside = 0;
     for (const st of steps) {
-      if (st.error <= coverageRadius(reportedCov(st.track, st.fix, rho), 0.95)) inside++;
+      if (st.error <= coverageRadius(trackReportedCov(st.state, st.fix, rho), 0.95)) inside++;
     }
     return inside / steps.length;
   };

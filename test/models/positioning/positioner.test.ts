@@ -116,7 +116,8 @@ describe('Positioner (the worker contract)', () => {
       expect(ea!.x).toBe(eb!.x);
       expect(ea!.y).toBe(eb!.y);
     }
-    // Without it the radius of the settled track shrinks far below a fix's; with it, not below √ρ of it.
+    // Without it the radius of the settled track shrinks far below a fix's; with it (ρ weighted by the probability
+    // that the device is still, high for this one), not far below √ρ of it.
     expect(eb!.uncertainty!).toBeLessThan(0.5 * firstRadius);
     expect(ea!.uncertainty!).toBeGreaterThan(0.8 * Math.sqrt(share) * firstRadius);
     expect(ea!.uncertainty!).toBeGreaterThan(eb!.uncertainty!);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Fix } from '../../../src/models/positioning/fix.js';
-import { DEFAULT_TRACKER, reportedCov } from '../../../src/models/positioning/tracker.js';
+import {
+  DEFAULT_TRACKER,
+  kalmanInit,
+  positionCov,
+  reportedCov,
+  trackReportedCov,
+} from '../../../src/models/positioning/tracker.js';
 import { Rng } from '../../../src/sim/prng.js';
 import { fitPersistentShare } from '../../../src/training/positioning/persistent-share.js';
 import type { CalibrationSample } from '../../../src/training/positioning/samples.js';
@@ -48,6 +54,18 @@ describe('persistent share of the fix covariance in the tracked one', () => {
     expect(half[0]).toBeCloseTo(0.75 * 0.1 + 0.25 * 1, 12);
     expect(half[1]).toBeCloseTo(0.75 * 0.02 - 0.25 * 0.1, 12);
     expect(half[2]).toBeCloseTo(0.75 * 0.2 + 0.25 * 2, 12);
+  });
+
+  it('a track reports the share in proportion to the probability that the device is still', () => {
+    const k = kalmanInit(1, 2, [0.5, 0.1, 0.8], 0, DEFAULT_TRACKER);
+    const P = positionCov(k);
+    const R = [2, 0.3, 3] as const;
+    const still = { ...k, mu: k.mu.map((_, i) => (i === 0 ? 1 : 0)) };
+    const moving = { ...k, mu: k.mu.map((_, i) => (i === 0 ? 0 : 1 / (k.mu.length - 1))) };
+    const half = { ...k, mu: k.mu.map((_, i) => (i === 0 ? 0.5 : 0.5 / (k.mu.length - 1))) };
+    expect(trackReportedCov(still, R, 0.4)).toEqual(reportedCov(P, R, 0.4));
+    expect(trackReportedCov(moving, R, 0.4)).toEqual(P);
+    expect(trackReportedCov(half, R, 0.4)[0]).toBeCloseTo(reportedCov(P, R, 0.2)[0], 12);
   });
 
   it('a walk whose fixes share a per-point error: the filter alone over-claims, the fitted share restores 95 %', () => {
