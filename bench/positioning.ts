@@ -2,6 +2,7 @@
 //
 //   npm run bench -- positioning [--quick]      or      node bin/run-ts.js bench/positioning.ts [--quick]
 //   SBP_POSITIONING_DATASETS=/path/to/datasets/positioning to point at the real data (default ../shared/…)
+//   SBP_POSITIONING_PARTS=real,speed to run only some parts (espresense, outage, crlb, solver, speed, real; default all)
 //
 // 1. ESPresense-companion's published scenario (baseline_4node_6x4m) reproduced in our simulator, several seeds,
 //    beside their figures; plus what they do not publish: coverage of our 95 % radius and room-probability
@@ -22,15 +23,23 @@ import { realData } from './positioning/real-data.js';
 import { solverSpeed } from './positioning/solver-speed.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
+const PARTS = ['espresense', 'outage', 'crlb', 'solver', 'speed', 'real'] as const;
+
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   await initTensorFlow();
+  const parts = new Set(
+    (process.env.SBP_POSITIONING_PARTS ?? PARTS.join(',')).split(',').map((p) => p.trim()),
+  );
+  const unknown = [...parts].filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0)
+    throw new Error(`SBP_POSITIONING_PARTS: unknown ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
   const out: BenchResult[] = [];
-  out.push(...(await espresense(opts.quick)));
-  out.push(espresenseOutage(opts.quick));
-  out.push(await crlb(opts.quick));
-  out.push(solverSpeed(opts.quick));
-  out.push(...(await positionerSpeed(opts.quick)));
-  out.push(...(await realData(opts.quick)));
+  if (parts.has('espresense')) out.push(...(await espresense(opts.quick)));
+  if (parts.has('outage')) out.push(espresenseOutage(opts.quick));
+  if (parts.has('crlb')) out.push(await crlb(opts.quick));
+  if (parts.has('solver')) out.push(solverSpeed(opts.quick));
+  if (parts.has('speed')) out.push(...(await positionerSpeed(opts.quick)));
+  if (parts.has('real')) out.push(...(await realData(opts.quick)));
   return out;
 }
 

@@ -13,6 +13,7 @@ import { heldOutPoints } from '../training/positioning/held-out-points.js';
 import { savePositioningModel } from '../training/positioning/model-store.js';
 import { samplesFromMessages } from '../training/positioning/samples.js';
 import { type PositioningTrainReport, trainPositioning } from '../training/positioning/train.js';
+import { FINGERPRINT_INPUT_NOISE_LEVELS } from '../training/positioning/train-fingerprint.js';
 import { readSiteFile, SiteFileError } from '../training/site-file.js';
 import { describeWalkRead, readWalkFile } from '../training/walk-file.js';
 import type { Command } from './command.js';
@@ -185,6 +186,7 @@ export const positioningStep: TrainStep = {
     estimators: { type: 'string' },
     'fingerprint-steps': { type: 'string' },
     'fingerprint-members': { type: 'string' },
+    'fingerprint-noise': { type: 'string' },
     report: { type: 'string' },
   },
   usage: [
@@ -195,6 +197,7 @@ export const positioningStep: TrainStep = {
     `  --estimators LIST         which to train, comma-separated (default all: ${ESTIMATORS.join(',')})`,
     '  --fingerprint-steps N     optimiser steps of the fingerprint network (default 2500)',
     '  --fingerprint-members N   networks in the fingerprint ensemble (default auto: 3 without multilateration, else 1)',
+    `  --fingerprint-noise S     training input noise in within-point σ (default auto: ${FINGERPRINT_INPUT_NOISE_LEVELS.join(' or ')}, by cross-validation)`,
     '  --report FILE             also write an HTML report: held-out errors, ranging per anchor, walk coverage',
   ],
   applies: (values) => values.input !== undefined,
@@ -215,6 +218,11 @@ export const positioningStep: TrainStep = {
       membersFlag === undefined || membersFlag === 'auto'
         ? undefined
         : numberFlag(ctx.values, 'fingerprint-members', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 16);
+    const noiseFlag = ctx.values['fingerprint-noise'];
+    const inputNoise =
+      noiseFlag === undefined || noiseFlag === 'auto'
+        ? undefined
+        : numberFlag(ctx.values, 'fingerprint-noise', 0, (n) => n >= 0 && n <= 10);
     const estimators = parseEstimators(ctx.values.estimators as string | undefined);
     const site = await readSiteFile(sitePath);
     const read = await readWalkFile(input);
@@ -230,7 +238,11 @@ export const positioningStep: TrainStep = {
       folds,
       deviceHeight,
       ...(estimators ? { estimators } : {}),
-      fingerprint: { steps, ...(members !== undefined ? { members } : {}) },
+      fingerprint: {
+        steps,
+        ...(members !== undefined ? { members } : {}),
+        ...(inputNoise !== undefined ? { inputNoise } : {}),
+      },
       onProgress: (stage, f) => ctx.progress.update(stage, f),
     });
     ctx.progress.stop();
@@ -257,6 +269,11 @@ export const positioningStep: TrainStep = {
     ctx.log(formatErrorTable(rows));
     const fused = report.chosen.members.map((m, i) => `${m}×${report.chosen.weights[i] ?? 1}`).join(' + ');
     ctx.log(`model: ${report.primary} (${fused}); trained in ${report.seconds.toFixed(1)} s`);
+    const fp = report.fingerprint;
+    if (fp && fp.inputNoiseTried.length > 1) {
+      const tried = fp.inputNoiseTried.map((t) => `${t.inputNoise}σ ${t.meanError.toFixed(2)} m`).join(', ');
+      ctx.log(`fingerprint input noise: ${fp.inputNoise}σ (held-out mean error: ${tried})`);
+    }
     const tr = report.tracking;
     if (tr) {
       ctx.log(
@@ -289,6 +306,7 @@ export const positioningStep: TrainStep = {
         estimators: estimators ?? [...ESTIMATORS],
         fingerprintSteps: steps,
         fingerprintMembers: report.fingerprint?.members ?? null,
+        fingerprintInputNoise: report.fingerprint?.inputNoise ?? null,
       },
       data: report.data,
       chosen: report.chosen,

@@ -72,6 +72,16 @@ describe('sbp train / sbp evaluate', () => {
     expect(meta.positioning.metrics.heldOut.meanError).toBeGreaterThan(0);
     expect(meta.positioning.parameters.seed).toBe(5);
     expect(meta.positioning.parameters.fingerprintMembers).toBe(2);
+    // The input-noise level: cross-validated (both levels scored and printed), the lower held-out error kept.
+    const fp = meta.positioning.fingerprint as {
+      inputNoise: number;
+      inputNoiseTried: Array<{ inputNoise: number; meanError: number }>;
+    };
+    expect(fp.inputNoiseTried.map((t) => t.inputNoise)).toEqual([0, 2]);
+    const lowest = fp.inputNoiseTried.reduce((a, b) => (b.meanError < a.meanError ? b : a));
+    expect(fp.inputNoise).toBe(lowest.inputNoise);
+    expect(meta.positioning.parameters.fingerprintInputNoise).toBe(fp.inputNoise);
+    expect(r.stdout).toContain(`fingerprint input noise: ${fp.inputNoise}σ (held-out mean error: 0σ `);
     const stored = JSON.parse(readFileSync(join(models, latest, 'positioning', 'model.json'), 'utf8'));
     expect(stored.fingerprint.members).toBe(2);
     // The tracker's persistent share: fitted, printed, kept in the model and in the metadata.
@@ -157,12 +167,15 @@ describe('sbp train / sbp evaluate', () => {
     const junk = join(dir, 'junk.jsonl');
     writeFileSync(junk, 'nope\n{}\n');
     const out = join(dir, 'models-junk');
-    const [noSite, bad, missing, members] = await Promise.all([
+    const [noSite, bad, missing, members, noise] = await Promise.all([
       sbp(['train', '--input', walk, '--out', join(dir, 'x')]),
       sbp(['train', '--input', junk, '--site', site, '--out', out]),
       sbp(['evaluate', '--model', join(dir, 'nowhere'), '--input', testWalk]),
       sbp(['train', '--input', walk, '--site', site, '--out', out, '--fingerprint-members', '0']),
+      sbp(['train', '--input', walk, '--site', site, '--out', out, '--fingerprint-noise', 'lots']),
     ]);
+    expect(noise.code).toBe(2);
+    expect(noise.stderr).toMatch(/--fingerprint-noise: invalid value "lots"/);
     expect(members.code).toBe(2);
     expect(members.stderr).toMatch(/--fingerprint-members: invalid value "0"/);
     expect(noSite.code).toBe(2);

@@ -33,6 +33,7 @@ import type { CalibrationSample } from './samples.js';
 import { summariseWalk, type WalkSummary } from './samples.js';
 import {
   DEFAULT_FINGERPRINT_TRAINING,
+  FINGERPRINT_INPUT_NOISE_LEVELS,
   type FingerprintTrainOptions,
   trainFingerprint,
 } from './train-fingerprint.js';
@@ -113,7 +114,18 @@ export interface PositioningTrainReport {
     rssi?: { p0: number; exponent: number; sigmaDb: number; n: number };
     rtt?: { offsetM: number; scale: number; sigmaM: number; informative: boolean; n: number };
   }>;
-  fingerprint: { samples: number; hidden: number[]; steps: number; members: number; seconds: number } | null;
+  fingerprint: {
+    samples: number;
+    hidden: number[];
+    steps: number;
+    members: number;
+    /** Training input noise, in within-point σ's, chosen by cross-validation (or given). */
+    inputNoise: number;
+    /** The levels cross-validation scored, with the network's held-out mean error (m). */
+    inputNoiseTried: Array<{ inputNoise: number; meanError: number }>;
+    /** Time to train the final network (s). */
+    seconds: number;
+  } | null;
   /**
    * The walk's points replayed through the tracker as standing devices (held-out fixes): the fitted persistent share
    * (kept by the model unless `tracker.persistentShare` was given) and the share of the tracked errors inside the
@@ -412,34 +424,49 @@ export async function trainPositioning(
   let fpReport: PositioningTrainReport['fingerprint'] = null;
   if (useFp) {
     const report = stage('fingerprint network (cross-validation + final)', wFp);
-    const perFold = samples.map((): Fix | null => null);
-    const units = K + 1;
-    for (let f = 0; f < K; f++) {
-      const held = folds[f]!;
-      const train = complement(samples.length, held).map((i) => samples[i]!);
-      const foldSpec = buildFeatureSpec(train, { noiseFallback });
-      const net = await trainFingerprint(foldSpec, train, {
-        ...fpOptions,
-        seed: options.seed + 17 * (f + 1),
-        onProgress: (d, n) => report((f + d / n) / units),
-      });
-      try {
-        const fixes = net.predictMany(held.map((i) => samples[i]!.observations));
-        held.forEach((i, j) => {
-          perFold[i] = fixes[j] ?? null;
+    // The input-noise level is chosen by cross-validation: it regularises the network where a walk has many noisy
+    // messages per point (the Feng sets), and hurts where it has few (the UJI BLE sets).
+    const levels =
+      fpOptions.inputNoise !== undefined ? [fpOptions.inputNoise] : [...FINGERPRINT_INPUT_NOISE_LEVELS];
+    const units = K * levels.length + 1;
+    const tried: Array<{ inputNoise: number; meanError: number }> = [];
+    let best: { inputNoise: number; meanError: number; cal: { oof: Oof; scale: number } } | null = null;
+    for (const [li, level] of levels.entries()) {
+      const perFold = samples.map((): Fix | null => null);
+      for (let f = 0; f < K; f++) {
+        const held = folds[f]!;
+        const train = complement(samples.length, held).map((i) => samples[i]!);
+        const foldSpec = buildFeatureSpec(train, { noiseFallback });
+        const net = await trainFingerprint(foldSpec, train, {
+          ...fpOptions,
+          inputNoise: level,
+          seed: options.seed + 17 * (f + 1),
+          onProgress: (d, n) => report((li * K + f + d / n) / units),
         });
-      } finally {
-        net.dispose();
+        try {
+          const fixes = net.predictMany(held.map((i) => samples[i]!.observations));
+          held.forEach((i, j) => {
+            perFold[i] = fixes[j] ?? null;
+          });
+        } finally {
+          net.dispose();
+        }
       }
+      const cal = calibrated(perFold, samples);
+      const meanError = metricsOf(cal.oof, samples).meanError;
+      tried.push({ inputNoise: level, meanError });
+      // The first (no noise) is kept on a tie.
+      if (!best || meanError < best.meanError) best = { inputNoise: level, meanError, cal };
     }
-    const cal = calibrated(perFold, samples);
+    const cal = best!.cal;
     oof.fingerprint = cal.oof;
     covScales.fingerprint = cal.scale;
     const t0 = performance.now();
     fingerprint = await trainFingerprint(spec!, samples, {
       ...fpOptions,
+      inputNoise: best!.inputNoise,
       seed: options.seed,
-      onProgress: (d, n) => report((K + d / n) / units),
+      onProgress: (d, n) => report((units - 1 + d / n) / units),
     });
     fingerprint.meta.covScale = cal.scale;
     fpReport = {
@@ -447,6 +474,8 @@ export async function trainPositioning(
       hidden: [...fpOptions.hidden],
       steps: fpOptions.steps,
       members: fpOptions.members ?? 1,
+      inputNoise: best!.inputNoise,
+      inputNoiseTried: tried,
       seconds: (performance.now() - t0) / 1000,
     };
     base += wFp;

@@ -27,6 +27,7 @@ import {
   savePositioningModel,
   trainPositioning,
 } from '../../../src/training/positioning/index.js';
+import { FINGERPRINT_INPUT_NOISE_LEVELS } from '../../../src/training/positioning/train-fingerprint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbp-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,6 +104,13 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
     expect(report.cv.fusion!.meanError).toBeLessThan(1.6);
     expect(report.data.points).toBeGreaterThan(30);
     expect(report.chosen.members.length).toBeGreaterThanOrEqual(1);
+    // The network's input noise: each level cross-validated, the lowest held-out mean kept, and its held-out fixes
+    // are the ones the fusion was chosen on.
+    const fp = report.fingerprint!;
+    expect(fp.inputNoiseTried.map((t) => t.inputNoise)).toEqual([...FINGERPRINT_INPUT_NOISE_LEVELS]);
+    const lowest = Math.min(...fp.inputNoiseTried.map((t) => t.meanError));
+    expect(fp.inputNoiseTried.find((t) => t.inputNoise === fp.inputNoise)!.meanError).toBe(lowest);
+    expect(report.cv.fingerprint!.meanError).toBeCloseTo(lowest, 12);
   });
 
   it('locates held-out points and names their rooms', async () => {
@@ -284,6 +292,15 @@ describe('training from a simulated walk (all estimators, real TF.js training, s
       estimators: ['multilateration', 'fingerprint'],
     });
     expect(placed.report.fingerprint!.members).toBe(1);
+    // A given input noise is used as it is: no other level is tried.
+    const given = await trainPositioning(small, world.site, {
+      ...options,
+      estimators: ['fingerprint'],
+      fingerprint: { ...options.fingerprint, inputNoise: 1.5 },
+    });
+    expect(given.report.fingerprint!.inputNoise).toBe(1.5);
+    expect(given.report.fingerprint!.inputNoiseTried.map((t) => t.inputNoise)).toEqual([1.5]);
+    given.model.fingerprint?.dispose();
     expect(placed.model.data.fingerprint!.members).toBeUndefined();
     placed.model.fingerprint?.dispose();
   });
