@@ -78,7 +78,7 @@ async function ensureModels(modelDir: string): Promise<void> {
     console.log(`models: using ${modelDir} (delete it to retrain)`);
     return;
   }
-  console.log(`models: none in ${modelDir} yet; training from datasets/ (once, about a minute)…`);
+  console.log(`models: none in ${modelDir} yet; training from datasets/ (once, a minute or two)…`);
   const code = await trainCommand.run([
     '--input',
     join(DATASETS, 'walk.jsonl'),
