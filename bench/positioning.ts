@@ -2,11 +2,12 @@
 //
 //   npm run bench -- positioning [--quick]      or      node bin/run-ts.js bench/positioning.ts [--quick]
 //   SBP_POSITIONING_DATASETS=/path/to/datasets/positioning to point at the real data (default ../shared/…)
-//   SBP_POSITIONING_PARTS=real,speed to run only some parts (espresense, outage, crlb, solver, speed, real; default all)
+//   SBP_POSITIONING_PARTS=real,speed to run only some parts (espresense, room-bound, outage, crlb, solver, speed, real; default all)
 //
 // 1. ESPresense-companion's published scenario (baseline_4node_6x4m) reproduced in our simulator, several seeds,
 //    beside their figures; plus what they do not publish: coverage of our 95 % radius and room-probability
-//    calibration; and their single-station-outage sweep (one station down, solve on the other three).
+//    calibration; room mis-id beside a Bayes reference that knows the true noise model; and their
+//    single-station-outage sweep (one station down, solve on the other three).
 // 2. Single-fix RMSE against the scenario's Cramér–Rao bound, with known parameters and with parameters learned
 //    from a 60-point walk.
 // 3. The real data sets: mean/median/p90 per estimator beside the reference figures of their README.
@@ -18,12 +19,13 @@ import { initTensorFlow } from '../src/models/positioning/tf-runtime.js';
 import { crlb } from './positioning/crlb.js';
 import { espresense } from './positioning/espresense.js';
 import { espresenseOutage } from './positioning/espresense-outage.js';
+import { espresenseRoomBound } from './positioning/espresense-room-bound.js';
 import { positionerSpeed } from './positioning/positioner-speed.js';
 import { realData } from './positioning/real-data.js';
 import { solverSpeed } from './positioning/solver-speed.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
-const PARTS = ['espresense', 'outage', 'crlb', 'solver', 'speed', 'real'] as const;
+const PARTS = ['espresense', 'room-bound', 'outage', 'crlb', 'solver', 'speed', 'real'] as const;
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   await initTensorFlow();
@@ -35,6 +37,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     throw new Error(`SBP_POSITIONING_PARTS: unknown ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
   const out: BenchResult[] = [];
   if (parts.has('espresense')) out.push(...(await espresense(opts.quick)));
+  if (parts.has('room-bound')) out.push(espresenseRoomBound(opts.quick));
   if (parts.has('outage')) out.push(espresenseOutage(opts.quick));
   if (parts.has('crlb')) out.push(await crlb(opts.quick));
   if (parts.has('solver')) out.push(solverSpeed(opts.quick));
