@@ -4,11 +4,13 @@ import type {
   Positioner,
   PositionUpdate,
 } from '../contracts/positioning.js';
-import { estimateFixes, toPositionEstimate } from './estimate.js';
+import { estimateFixes, jointFix, toPositionEstimate } from './estimate.js';
+import type { Fix } from './fix.js';
 import type { Cov2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
 import { searchBox } from './multilateration-start-grid.js';
 import type { Observation } from './observation.js';
+import { measurementFromPosterior, PREDICTION_PRIOR_WIDENING } from './prediction-prior.js';
 import { rttToRange } from './ranging.js';
 import { type KalmanState, kalmanPredict, trackFix, trackReportedCov } from './tracker.js';
 
@@ -41,7 +43,20 @@ function trackState(
   return { latest, kf, lastModel, floors, fixCov };
 }
 
-export function createPositioner(model: PositioningModel, version = 'untrained'): Positioner<TrackState> {
+export interface PositionerOptions {
+  /**
+   * When the model's answer is the multilateration fix, solve it with the track's prediction as a prior
+   * (prediction-prior.ts). Default on; off reproduces the tracker fed plain fixes (the benches' comparison).
+   */
+  predictionPrior?: boolean;
+}
+
+export function createPositioner(
+  model: PositioningModel,
+  version = 'untrained',
+  options: PositionerOptions = {},
+): Positioner<TrackState> {
+  const usePredictionPrior = options.predictionPrior ?? true;
   const known = new Set<string>([
     ...model.data.site.anchors.map((a) => a.id),
     ...(model.data.knn?.spec.anchors ?? []),
@@ -49,6 +64,36 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
   ]);
   const { windowMs, confidenceScaleM, staleMs } = model.data.runtime;
   const box = searchBox(model.data.site.bounds, model.data.multilateration?.params.marginM ?? 1);
+
+  /**
+   * The measurement the track folds in for a multilateration fix: the posterior with the prediction as a prior,
+   * the prior divided back out. The plain fix when there is no live track or the division is ill-posed.
+   */
+  const trackMeasurement = (
+    kf: KalmanState | null,
+    fix: Fix,
+    observations: readonly Observation[],
+    nowMs: number,
+  ): { x: number; y: number; cov: Cov2 } => {
+    const ml = model.data.multilateration;
+    if (!usePredictionPrior || !ml || fix.model !== 'multilateration' || !kf) return fix;
+    if (nowMs - kf.t > model.data.tracker.maxGapMs) return fix;
+    const k = kalmanPredict(kf, Math.max(nowMs, kf.t), model.data.tracker);
+    const a = PREDICTION_PRIOR_WIDENING;
+    const prior: Fix = {
+      x: k.s[0],
+      y: k.s[1],
+      cov: [k.P[0]! * a, k.P[1]! * a, k.P[5]! * a],
+      model: 'fusion',
+      anchors: 0,
+    };
+    const posterior = jointFix(model, observations, prior, 1);
+    if (!posterior || posterior === prior) return fix;
+    const m = measurementFromPosterior(prior, posterior);
+    if (!m) return fix;
+    const c = ml.covScale;
+    return { x: m.x, y: m.y, cov: [m.cov[0] * c, m.cov[1] * c, m.cov[2] * c] };
+  };
 
   const estimateOf = (s: TrackState, nowMs: number): PositionEstimate | null => {
     if (!s.kf || nowMs - s.kf.t > staleMs) return null;
@@ -113,8 +158,9 @@ export function createPositioner(model: PositioningModel, version = 'untrained')
         if (fix) {
           // Only the new readings are new information: older ones were already folded into the track.
           const inflate = observations.length / Math.min(fresh.size, observations.length);
-          const cov = [fix.cov[0] * inflate, fix.cov[1] * inflate, fix.cov[2] * inflate] as const;
-          const tracked = trackFix(state.kf, { x: fix.x, y: fix.y, cov }, nowMs, box, model.data.tracker);
+          const m = trackMeasurement(state.kf, fix, observations, nowMs);
+          const cov = [m.cov[0] * inflate, m.cov[1] * inflate, m.cov[2] * inflate] as const;
+          const tracked = trackFix(state.kf, { x: m.x, y: m.y, cov }, nowMs, box, model.data.tracker);
           next = trackState(
             latest,
             tracked.state,
