@@ -17,7 +17,7 @@ import {
 } from '../../src/sim/index.js';
 import { markdownTable } from '../markdown-table.js';
 import type { BenchResult } from '../types.js';
-import { f2, meanOf, pct, sdOf, spread } from './format.js';
+import { f2, halfWidth95, meanOf, pct, spread } from './format.js';
 import { knownParameterModel } from './known-parameter-model.js';
 
 // Device heights. Their harness (AccuracyHarness/AccuracyRunner.cs) draws each station's RSSI from the distance in
@@ -30,7 +30,10 @@ export const HEIGHTS: ReadonlyArray<readonly [number, string]> = [
   [1, '1'],
 ];
 
-const THEIRS: Record<string, { median: number; p95: number; mean: number; max: number; misid: number }> = {
+export const THEIRS: Record<
+  string,
+  { median: number; p95: number; mean: number; max: number; misid: number }
+> = {
   diagonal_walk: { median: 0.6, p95: 1.33, mean: 0.7, max: 1.56, misid: 0.066 },
   living_to_bedroom: { median: 0.6, p95: 1.61, mean: 0.69, max: 2.03, misid: 0.223 },
 };
@@ -109,7 +112,7 @@ export function verdictAgainst(
   theirs: number,
 ): { mean: number; half: number; verdict: Verdict } {
   const mean = meanOf(ours);
-  const half = (1.96 * sdOf(ours)) / Math.sqrt(Math.max(ours.length, 1));
+  const half = halfWidth95(ours);
   const verdict = mean + half < theirs ? 'beats' : mean - half > theirs ? 'behind' : 'tie';
   return { mean, half, verdict };
 }

@@ -9,5 +9,7 @@ export const sdOf = (xs: readonly number[]) => {
   const m = meanOf(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
 };
+/** Half-width of the 95 % confidence interval of the mean (normal approximation, 1.96·sd/√n). */
+export const halfWidth95 = (xs: readonly number[]) => (1.96 * sdOf(xs)) / Math.sqrt(Math.max(xs.length, 1));
 export const spread = (xs: readonly number[], fmt: (v: number) => string = f2) =>
   `${fmt(meanOf(xs))} ± ${fmt(sdOf(xs))}`;

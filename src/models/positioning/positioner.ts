@@ -6,13 +6,13 @@ import type {
 } from '../contracts/positioning.js';
 import { estimateFixes, jointFix, toPositionEstimate } from './estimate.js';
 import type { Fix } from './fix.js';
-import type { Cov2 } from './linalg2.js';
+import { type Cov2, scale2 } from './linalg2.js';
 import type { PositioningModel } from './model.js';
 import { searchBox } from './multilateration-start-grid.js';
 import type { Observation } from './observation.js';
 import { measurementFromPosterior, PREDICTION_PRIOR_WIDENING } from './prediction-prior.js';
 import { rttToRange } from './ranging.js';
-import { type KalmanState, kalmanPredict, trackFix, trackReportedCov } from './tracker.js';
+import { type KalmanState, kalmanPredict, positionCov, trackFix, trackReportedCov } from './tracker.js';
 
 // The Positioner the worker calls: per device, the latest reading of each anchor within a time window, a fused
 // fix whenever new readings arrive, and the constant-velocity Kalman track. The state is plain JSON.
@@ -79,11 +79,10 @@ export function createPositioner(
     if (!usePredictionPrior || !ml || fix.model !== 'multilateration' || !kf) return fix;
     if (nowMs - kf.t > model.data.tracker.maxGapMs) return fix;
     const k = kalmanPredict(kf, Math.max(nowMs, kf.t), model.data.tracker);
-    const a = PREDICTION_PRIOR_WIDENING;
     const prior: Fix = {
       x: k.s[0],
       y: k.s[1],
-      cov: [k.P[0]! * a, k.P[1]! * a, k.P[5]! * a],
+      cov: scale2(positionCov(k), PREDICTION_PRIOR_WIDENING),
       model: 'fusion',
       anchors: 0,
     };
@@ -91,8 +90,7 @@ export function createPositioner(
     if (!posterior || posterior === prior) return fix;
     const m = measurementFromPosterior(prior, posterior);
     if (!m) return fix;
-    const c = ml.covScale;
-    return { x: m.x, y: m.y, cov: [m.cov[0] * c, m.cov[1] * c, m.cov[2] * c] };
+    return { x: m.x, y: m.y, cov: scale2(m.cov, ml.covScale) };
   };
 
   const estimateOf = (s: TrackState, nowMs: number): PositionEstimate | null => {

@@ -6,17 +6,11 @@ import {
 } from '../../../src/models/positioning/features.js';
 import { FingerprintNet, LOG_VAR_MAX, LOG_VAR_MIN } from '../../../src/models/positioning/fingerprint.js';
 import { initTensorFlow, tf } from '../../../src/models/positioning/tf-runtime.js';
-import { createSimulatedWorld } from '../../../src/sim/index.js';
-import { samplesFromMessages } from '../../../src/training/positioning/samples.js';
 import { trainFingerprint } from '../../../src/training/positioning/train-fingerprint.js';
+import { simulatedWalk } from '../../helpers/simulated-walk.js';
 
 const backend = await initTensorFlow();
-const world = createSimulatedWorld(21, { devices: 1 });
-const train = samplesFromMessages(world.calibrationWalk({ spacingM: 1.25, samplesPerPoint: 3 }), world.site);
-const test = samplesFromMessages(
-  world.calibrationWalk({ layout: 'random', points: 40, samplesPerPoint: 1, idPrefix: 'test' }),
-  world.site,
-);
+const { train, test } = simulatedWalk(21, { spacingM: 1.25, samplesPerPoint: 3, testPoints: 40 });
 const spec = buildFeatureSpec(train);
 // What the single network and the ensemble train with alike.
 const optimiser = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { knownParameterModel } from '../../../bench/positioning/known-parameter-model.js';
-import type { Cov2 } from '../../../src/models/positioning/linalg2.js';
+import { add2, type Cov2, inv2 } from '../../../src/models/positioning/linalg2.js';
 import { createPositioner } from '../../../src/models/positioning/positioner.js';
 import { measurementFromPosterior } from '../../../src/models/positioning/prediction-prior.js';
 import {
@@ -13,13 +13,9 @@ import {
 
 /** The Kalman update of a position prior by a measurement, in information form. */
 function update(p: { x: number; y: number; cov: Cov2 }, m: { x: number; y: number; cov: Cov2 }) {
-  const inv = (c: Cov2): Cov2 => {
-    const d = c[0] * c[2] - c[1] * c[1];
-    return [c[2] / d, -c[1] / d, c[0] / d];
-  };
-  const a = inv(p.cov);
-  const b = inv(m.cov);
-  const cov = inv([a[0] + b[0], a[1] + b[1], a[2] + b[2]]);
+  const a = inv2(p.cov)!;
+  const b = inv2(m.cov)!;
+  const cov = inv2(add2(a, b))!;
   const hx = a[0] * p.x + a[1] * p.y + b[0] * m.x + b[1] * m.y;
   const hy = a[1] * p.x + a[2] * p.y + b[1] * m.x + b[2] * m.y;
   return { x: cov[0] * hx + cov[1] * hy, y: cov[1] * hx + cov[2] * hy, cov };

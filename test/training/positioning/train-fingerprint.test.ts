@@ -3,17 +3,11 @@ import { buildFeatureSpec } from '../../../src/models/positioning/features.js';
 import type { FingerprintNet } from '../../../src/models/positioning/fingerprint.js';
 import type { Observation } from '../../../src/models/positioning/observation.js';
 import { initTensorFlow } from '../../../src/models/positioning/tf-runtime.js';
-import { createSimulatedWorld } from '../../../src/sim/index.js';
-import { samplesFromMessages } from '../../../src/training/positioning/samples.js';
 import { trainFingerprint } from '../../../src/training/positioning/train-fingerprint.js';
+import { simulatedWalk } from '../../helpers/simulated-walk.js';
 
 await initTensorFlow();
-const world = createSimulatedWorld(8, { devices: 1 });
-const train = samplesFromMessages(world.calibrationWalk({ spacingM: 1.5, samplesPerPoint: 4 }), world.site);
-const test = samplesFromMessages(
-  world.calibrationWalk({ layout: 'random', points: 30, samplesPerPoint: 1, idPrefix: 'test' }),
-  world.site,
-);
+const { train, test } = simulatedWalk(8, { spacingM: 1.5, samplesPerPoint: 4, testPoints: 30 });
 const spec = buildFeatureSpec(train);
 const options = {
   hidden: [32, 32],

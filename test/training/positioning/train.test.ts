@@ -28,16 +28,16 @@ import {
   trainPositioning,
 } from '../../../src/training/positioning/index.js';
 import { FINGERPRINT_INPUT_NOISE_LEVELS } from '../../../src/training/positioning/train-fingerprint.js';
+import { simulatedWalk } from '../../helpers/simulated-walk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbp-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const world = createSimulatedWorld(13, { devices: 1 });
-const walk = samplesFromMessages(world.calibrationWalk({ spacingM: 1.25, samplesPerPoint: 2 }), world.site);
-const test = samplesFromMessages(
-  world.calibrationWalk({ layout: 'random', points: 60, samplesPerPoint: 1, idPrefix: 'test' }),
-  world.site,
-);
+const {
+  world,
+  train: walk,
+  test,
+} = simulatedWalk(13, { spacingM: 1.25, samplesPerPoint: 2, testPoints: 60 });
 
 describe('fitting ranging from a walk', () => {
   it('recovers the simulator’s per-anchor FTM offsets and scales, and finds ping RTT uninformative', () => {
