@@ -12,6 +12,7 @@
 //    from a 60-point walk.
 // 3. The real data sets: mean/median/p90 per estimator beside the reference figures of their README.
 // 4. Speed: position solves per second, our 2×2 LM against ml-levenberg-marquardt on the same terms, same run;
+//    Positioner updates per second (and what the tracker's prediction prior costs a multilateration-only model);
 //    fingerprint training time.
 
 import { pathToFileURL } from 'node:url';
@@ -21,6 +22,7 @@ import { espresense } from './positioning/espresense.js';
 import { espresenseOutage } from './positioning/espresense-outage.js';
 import { espresenseRoomBound } from './positioning/espresense-room-bound.js';
 import { positionerSpeed } from './positioning/positioner-speed.js';
+import { predictionPriorSpeed } from './positioning/prediction-prior-speed.js';
 import { realData } from './positioning/real-data.js';
 import { solverSpeed } from './positioning/solver-speed.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -41,7 +43,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   if (parts.has('outage')) out.push(espresenseOutage(opts.quick));
   if (parts.has('crlb')) out.push(await crlb(opts.quick));
   if (parts.has('solver')) out.push(solverSpeed(opts.quick));
-  if (parts.has('speed')) out.push(...(await positionerSpeed(opts.quick)));
+  if (parts.has('speed')) out.push(...(await positionerSpeed(opts.quick)), predictionPriorSpeed(opts.quick));
   if (parts.has('real')) out.push(...(await realData(opts.quick)));
   return out;
 }
